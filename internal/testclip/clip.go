@@ -1,0 +1,10 @@
+// Package testclip embeds a 10-second MPEG-TS test clip (H.264 + AAC, a keyframe every 2 s) made
+// by scripts/make-testclip.sh.
+package testclip
+
+import _ "embed"
+
+// TS is the clip.
+//
+//go:embed clip.ts
+var TS []byte
