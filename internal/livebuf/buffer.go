@@ -1,0 +1,206 @@
+// Package livebuf keeps the sliding window of a live stream's verified pieces, bounded in bytes,
+// and lets readers walk it in order.
+package livebuf
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// Piece is one piece: its signed header and, once complete, all its bytes.
+type Piece struct {
+	Header   *wire.PieceHeader
+	Data     []byte
+	have     []bool
+	missing  int
+	Complete bool
+	DoneAt   time.Time
+}
+
+// HasBlock tells whether block i has arrived.
+func (p *Piece) HasBlock(i int) bool { return i < len(p.have) && p.have[i] }
+
+// Buffer is the window. All methods are safe for concurrent use.
+type Buffer struct {
+	blockLen int
+	limit    int64
+
+	mu       sync.Mutex // guards everything below
+	pieces   map[uint32]*Piece
+	first    uint32 // lowest retained number, when pieces is not empty
+	floor    uint32 // numbers below it were evicted and are refused
+	last     uint32 // highest complete number, when hasLast
+	hasLast  bool
+	bytes    int64
+	keyframe uint32 // newest complete piece with a keyframe
+	hasKey   bool
+	notify   chan struct{}
+}
+
+// New returns an empty buffer holding at most limit bytes of piece data.
+func New(blockLen int, limit int64) *Buffer {
+	return &Buffer{blockLen: blockLen, limit: limit, pieces: map[uint32]*Piece{}, notify: make(chan struct{})}
+}
+
+// ErrUnknownPiece means a block came for a piece whose header is not known.
+var ErrUnknownPiece = errors.New("no header for piece")
+
+// AddHeader makes room for a piece whose header was verified. It returns false if the piece is
+// already known or too old to keep.
+func (b *Buffer) AddHeader(h *wire.PieceHeader) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.pieces[h.Number]; ok || h.Number < b.floor {
+		return false
+	}
+	if len(b.pieces) == 0 || h.Number < b.first {
+		b.first = h.Number
+	}
+	b.pieces[h.Number] = &Piece{Header: h, Data: make([]byte, h.Length), have: make([]bool, len(h.Blocks)), missing: len(h.Blocks)}
+	b.bytes += int64(h.Length)
+	b.evict()
+	return true
+}
+
+// Header returns the header of piece n, if known.
+func (b *Buffer) Header(n uint32) *wire.PieceHeader {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.pieces[n]; p != nil {
+		return p.Header
+	}
+	return nil
+}
+
+// PutBlock verifies and stores block i of piece n. It reports whether the piece became complete.
+// An error means the data does not match the signed header.
+func (b *Buffer) PutBlock(n uint32, i int, data []byte) (complete bool, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.pieces[n]
+	if p == nil {
+		return false, ErrUnknownPiece
+	}
+	if err := p.Header.CheckBlock(i, b.blockLen, data); err != nil {
+		return false, err
+	}
+	if p.have[i] {
+		return false, nil
+	}
+	copy(p.Data[i*b.blockLen:], data)
+	p.have[i] = true
+	p.missing--
+	if p.missing == 0 {
+		b.completeLocked(p)
+		return true, nil
+	}
+	return false, nil
+}
+
+// AddComplete stores a whole piece the caller made and signed.
+func (b *Buffer) AddComplete(h *wire.PieceHeader, data []byte) error {
+	if int(h.Length) != len(data) {
+		return fmt.Errorf("piece %d: %d bytes, header says %d", h.Number, len(data), h.Length)
+	}
+	if !b.AddHeader(h) {
+		return fmt.Errorf("piece %d: already present or too old", h.Number)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.pieces[h.Number]
+	p.Data = data
+	for i := range p.have {
+		p.have[i] = true
+	}
+	p.missing = 0
+	b.completeLocked(p)
+	return nil
+}
+
+func (b *Buffer) completeLocked(p *Piece) {
+	p.Complete, p.DoneAt = true, time.Now()
+	n := p.Header.Number
+	if !b.hasLast || n > b.last {
+		b.last, b.hasLast = n, true
+	}
+	if p.Header.HasKeyframe() && (!b.hasKey || n > b.keyframe) {
+		b.keyframe, b.hasKey = n, true
+	}
+	close(b.notify)
+	b.notify = make(chan struct{})
+}
+
+// evict drops the oldest pieces while the buffer is over its limit, keeping the newest one.
+func (b *Buffer) evict() {
+	for b.bytes > b.limit && len(b.pieces) > 1 {
+		if p := b.pieces[b.first]; p != nil {
+			b.bytes -= int64(p.Header.Length)
+			delete(b.pieces, b.first)
+		}
+		b.first++
+		b.floor = b.first
+		for len(b.pieces) > 0 && b.pieces[b.first] == nil {
+			b.first++
+		}
+	}
+}
+
+// Get returns piece n if it is complete.
+func (b *Buffer) Get(n uint32) *Piece {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.pieces[n]; p != nil && p.Complete {
+		return p
+	}
+	return nil
+}
+
+// Incomplete returns piece n if its header is known and it is not complete, for the scheduler.
+func (b *Buffer) Incomplete(n uint32) *Piece {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.pieces[n]; p != nil && !p.Complete {
+		return p
+	}
+	return nil
+}
+
+// Window describes what the buffer holds, for peers.
+func (b *Buffer) Window() wire.WindowInfo {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return wire.WindowInfo{
+		First: b.first, Last: b.last, Keyframe: b.keyframe,
+		Empty: !b.hasLast, NoKeyframe: !b.hasKey,
+	}
+}
+
+// Newest returns the header of the newest complete piece, or nil.
+func (b *Buffer) Newest() *wire.PieceHeader {
+	w := b.Window()
+	if w.Empty {
+		return nil
+	}
+	if p := b.Get(w.Last); p != nil {
+		return p.Header
+	}
+	return nil
+}
+
+// Bytes is the amount of piece data held.
+func (b *Buffer) Bytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bytes
+}
+
+// Changed returns a channel closed at the next completed piece.
+func (b *Buffer) Changed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.notify
+}

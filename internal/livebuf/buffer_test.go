@@ -1,0 +1,111 @@
+package livebuf
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+var _, testKey, _ = ed25519.GenerateKey(nil)
+
+func piece(n uint32, key bool, size int) (*wire.PieceHeader, []byte) {
+	data := bytes.Repeat([]byte{byte(n)}, size)
+	kf := int32(-1)
+	if key {
+		kf = 0
+	}
+	return wire.NewHeader(testKey, [20]byte{}, n, time.Now().UnixMilli(), kf, data, 1000), data
+}
+
+func TestBlocksCompleteAPiece(t *testing.T) {
+	b := New(1000, 1<<20)
+	h, data := piece(5, true, 2500)
+	if !b.AddHeader(h) || b.AddHeader(h) {
+		t.Fatal("AddHeader should accept once")
+	}
+	if !b.Window().Empty {
+		t.Fatal("window not empty before completion")
+	}
+	if _, err := b.PutBlock(5, 0, bytes.Repeat([]byte{9}, 1000)); err == nil {
+		t.Fatal("forged block stored")
+	}
+	for i, want := range []bool{false, false, true} {
+		done, err := b.PutBlock(5, i, data[i*1000:min(i*1000+1000, len(data))])
+		if err != nil || done != want {
+			t.Fatalf("block %d: done=%v err=%v", i, done, err)
+		}
+	}
+	if p := b.Get(5); p == nil || !bytes.Equal(p.Data, data) {
+		t.Fatal("piece not complete")
+	}
+	if w := b.Window(); w.Empty || w.Last != 5 || w.Keyframe != 5 || w.NoKeyframe {
+		t.Fatalf("window %+v", w)
+	}
+	if _, err := b.PutBlock(6, 0, nil); err != ErrUnknownPiece {
+		t.Fatal(err)
+	}
+}
+
+func TestEvictionKeepsWithinLimit(t *testing.T) {
+	b := New(1000, 10_000)
+	for n := uint32(0); n < 100; n++ {
+		h, d := piece(n, n%4 == 0, 3000)
+		if err := b.AddComplete(h, d); err != nil {
+			t.Fatal(err)
+		}
+		if b.Bytes() > 10_000 {
+			t.Fatalf("buffer holds %d bytes", b.Bytes())
+		}
+	}
+	if w := b.Window(); w.First != 97 || w.Last != 99 || w.Keyframe != 96 {
+		t.Fatalf("window %+v", w)
+	}
+	h, _ := piece(3, false, 3000)
+	if b.AddHeader(h) {
+		t.Fatal("evicted number accepted again")
+	}
+}
+
+func TestReaderStartsAtKeyframeAndSkipsMissing(t *testing.T) {
+	b := New(1000, 1<<20)
+	for _, n := range []uint32{10, 11, 12} {
+		h, d := piece(n, n == 11, 1000)
+		b.AddComplete(h, d)
+	}
+	r := b.NewReader()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, gap, err := r.Next(ctx)
+	if err != nil || p.Header.Number != 11 || !gap {
+		t.Fatalf("first: %v %v %v", p, gap, err)
+	}
+	if p, gap, _ = r.Next(ctx); p.Header.Number != 12 || gap {
+		t.Fatalf("second: %d %v", p.Header.Number, gap)
+	}
+	// 13 never comes; 14 (no keyframe) and 15 (keyframe) do: the reader skips to 15 after SkipAfter.
+	for _, n := range []uint32{14, 15} {
+		h, d := piece(n, n == 15, 1000)
+		b.AddComplete(h, d)
+	}
+	start := time.Now()
+	p, gap, err = r.Next(ctx)
+	if err != nil || p.Header.Number != 15 || !gap {
+		t.Fatalf("after gap: %v %v %v", p, gap, err)
+	}
+	if waited := time.Since(start); waited < SkipAfter {
+		t.Fatalf("skipped after %v, before SkipAfter", waited)
+	}
+}
+
+func TestReaderHonoursContext(t *testing.T) {
+	b := New(1000, 1<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := b.NewReader().Next(ctx); err == nil {
+		t.Fatal("Next returned without data")
+	}
+}

@@ -1,0 +1,209 @@
+package swarm
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/livebuf"
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// handle processes one event from a peer's reader.
+func (st *loopState) handle(ev event) {
+	p := st.byConn[ev.c]
+	if p == nil {
+		return
+	}
+	if ev.err != nil {
+		st.dropPeer(p)
+		return
+	}
+	m := ev.msg
+	if !p.hello && m.Type != wire.Hello {
+		st.dropPeer(p) // HELLO must come first
+		return
+	}
+	switch m.Type {
+	case wire.Hello:
+		st.onHello(p, m)
+	case wire.Window:
+		p.window = m.Window
+	case wire.Have:
+		p.noteHave(m.Number, m.Keyframe)
+		delete(p.rejected, m.Number)
+	case wire.GetHeader:
+		st.onGetHeader(p, m.Number)
+	case wire.Header:
+		st.onHeader(p, m.Header)
+	case wire.Request:
+		st.onRequest(p, m)
+	case wire.Piece:
+		st.onPiece(p, m)
+	case wire.Reject:
+		st.onReject(p, m)
+	case wire.Choke:
+		p.chokedUs = true
+		st.clearRequests(p)
+	case wire.Unchoke:
+		p.chokedUs = false
+	case wire.Pex:
+		st.addKnown(m.Peers)
+	case wire.GetMetadata:
+		if raw := st.s.rawFile(); raw != nil {
+			p.c.send(&wire.Message{Type: wire.Metadata, Data: raw})
+		}
+	case wire.Metadata:
+		st.onMetadata(p, m.Data)
+	}
+}
+
+func (st *loopState) onHello(p *peer, m *wire.Message) {
+	if p.hello {
+		return
+	}
+	p.hello, p.role, p.window = true, m.Role, m.Window
+	if !p.listen.IsValid() && m.Port != 0 {
+		p.listen = netip.AddrPortFrom(p.c.remote.Addr(), m.Port)
+		p.mayDownload = st.mayDownloadFrom(p.listen)
+	}
+	if m.Header != nil {
+		st.onHeader(p, m.Header)
+	}
+	if f, _ := st.s.File(); f == nil {
+		st.askMetadata(p)
+	}
+}
+
+func (st *loopState) askMetadata(p *peer) {
+	if !st.metaAsked[p] {
+		st.metaAsked[p] = true
+		p.c.send(&wire.Message{Type: wire.GetMetadata})
+	}
+}
+
+func (st *loopState) onMetadata(p *peer, data []byte) {
+	if f, _ := st.s.File(); f != nil {
+		return
+	}
+	f, err := transport.Decode(data)
+	if err != nil || f.InfoHash() != st.s.cfg.InfoHash {
+		st.ban(p, errors.New("transport file does not match the infohash"))
+		return
+	}
+	st.s.setFile(f, bytes.Clone(data))
+	st.s.log.Info("transport file received", "peer", p.c.remote.String(), "name", f.Info.Name)
+	for _, q := range st.peers {
+		q.c.send(st.helloWindow())
+	}
+}
+
+func (st *loopState) helloWindow() *wire.Message {
+	_, buf := st.s.File()
+	return &wire.Message{Type: wire.Window, Window: buf.Window()}
+}
+
+func (st *loopState) onGetHeader(p *peer, n uint32) {
+	_, buf := st.s.File()
+	if buf != nil {
+		if pc := buf.Get(n); pc != nil {
+			p.c.send(&wire.Message{Type: wire.Header, Header: pc.Header})
+			return
+		}
+	}
+	p.c.send(&wire.Message{Type: wire.Reject, Number: n, Block: wire.HeaderBlock})
+}
+
+func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
+	f, buf := st.s.File()
+	if f == nil {
+		return
+	}
+	delete(st.hdrPending, h.Number)
+	if buf.Header(h.Number) != nil {
+		return
+	}
+	if err := h.Verify(f.Key(), st.s.cfg.InfoHash, int(f.Info.PieceLength), int(f.Info.BlockLength)); err != nil {
+		st.ban(p, err)
+		return
+	}
+	p.noteHave(h.Number, h.HasKeyframe())
+	if st.wanted(h.Number) {
+		buf.AddHeader(h)
+	}
+}
+
+func (st *loopState) onRequest(p *peer, m *wire.Message) {
+	f, buf := st.s.File()
+	var pc *livebuf.Piece
+	if buf != nil {
+		pc = buf.Get(m.Number)
+	}
+	if pc == nil || int(m.Block) >= len(pc.Header.Blocks) {
+		p.c.send(&wire.Message{Type: wire.Reject, Number: m.Number, Block: m.Block})
+		return
+	}
+	bl := int(f.Info.BlockLength)
+	off := int(m.Block) * bl
+	data := pc.Data[off : off+pc.Header.BlockSize(int(m.Block), bl)]
+	if p.c.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data}) {
+		st.s.sentMedia.Add(int64(len(data)))
+	}
+}
+
+func (st *loopState) onPiece(p *peer, m *wire.Message) {
+	k := blockKey{m.Number, m.Block}
+	delete(p.requests, k)
+	if r, ok := st.requested[k]; ok && r.p == p {
+		delete(st.requested, k)
+	}
+	_, buf := st.s.File()
+	if buf == nil {
+		return
+	}
+	done, err := buf.PutBlock(m.Number, int(m.Block), m.Data)
+	if errors.Is(err, livebuf.ErrUnknownPiece) {
+		return // evicted, or never asked for
+	}
+	if err != nil {
+		st.ban(p, err)
+		return
+	}
+	st.s.recvMedia.Add(int64(len(m.Data)))
+	if done {
+		h := buf.Get(m.Number).Header
+		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})
+	}
+}
+
+func (st *loopState) onReject(p *peer, m *wire.Message) {
+	p.rejected[m.Number] = true
+	if m.Block == wire.HeaderBlock {
+		delete(st.hdrPending, m.Number)
+		return
+	}
+	k := blockKey{m.Number, m.Block}
+	delete(p.requests, k)
+	if r, ok := st.requested[k]; ok && r.p == p {
+		delete(st.requested, k)
+	}
+}
+
+func (st *loopState) clearRequests(p *peer) {
+	for k := range p.requests {
+		if r, ok := st.requested[k]; ok && r.p == p {
+			delete(st.requested, k)
+		}
+	}
+	clear(p.requests)
+}
+
+func (st *loopState) request(p *peer, k blockKey) {
+	if p.c.send(&wire.Message{Type: wire.Request, Number: k.n, Block: k.block}) {
+		now := time.Now()
+		p.requests[k] = now
+		st.requested[k] = reqInfo{p, now}
+	}
+}

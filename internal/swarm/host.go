@@ -1,0 +1,184 @@
+package swarm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// Host owns a node's main port: it tells the peer protocol from HTTP by the first byte, routes
+// peer connections to the session of their infohash, and serves HTTP with the given handler.
+type Host struct {
+	PeerID [20]byte
+	// Admit, when set, decides whether a connection from addr is served at all; it runs before
+	// anything is read from the connection.
+	Admit func(addr netip.Addr) bool
+
+	ln      net.Listener
+	handler http.Handler
+	log     *slog.Logger
+	httpLn  *chanListener
+
+	mu       sync.Mutex // guards sessions
+	sessions map[transport.InfoHash]*Session
+}
+
+// NewHost returns a host on a listening socket; it starts nothing.
+func NewHost(ln net.Listener, peerID [20]byte, handler http.Handler, log *slog.Logger) *Host {
+	return &Host{
+		PeerID: peerID, ln: ln, handler: handler, log: log,
+		httpLn: newChanListener(ln.Addr()), sessions: map[transport.InfoHash]*Session{},
+	}
+}
+
+// Addr is the listening address.
+func (h *Host) Addr() net.Addr { return h.ln.Addr() }
+
+// Add makes a session reachable by peers.
+func (h *Host) Add(s *Session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sessions[s.InfoHash()] = s
+}
+
+// Remove stops routing peers to a session.
+func (h *Host) Remove(s *Session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sessions[s.InfoHash()] == s {
+		delete(h.sessions, s.InfoHash())
+	}
+}
+
+func (h *Host) session(ih transport.InfoHash) *Session {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[ih]
+}
+
+// Run accepts connections until ctx ends.
+func (h *Host) Run(ctx context.Context) error {
+	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.Serve(h.httpLn) })
+	go func() {
+		<-ctx.Done()
+		h.ln.Close()
+		h.httpLn.Close()
+	}()
+	for {
+		nc, err := h.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				srv.Shutdown(shutdown)
+				cancel()
+				srv.Close()
+				wg.Wait()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		wg.Go(func() { h.serve(ctx, nc) })
+	}
+}
+
+func (h *Host) serve(ctx context.Context, nc net.Conn) {
+	if h.Admit != nil {
+		ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+		if !h.Admit(ap.Addr().Unmap()) {
+			nc.Close()
+			return
+		}
+	}
+	nc.SetReadDeadline(time.Now().Add(handshakeWait))
+	br := bufio.NewReader(nc)
+	first, err := br.Peek(1)
+	if err != nil {
+		nc.Close()
+		return
+	}
+	pc := &peekedConn{Conn: nc, r: br}
+	if first[0] != wire.FirstByte {
+		nc.SetReadDeadline(time.Time{})
+		if !h.httpLn.push(ctx, pc) {
+			nc.Close()
+		}
+		return
+	}
+	hs, err := wire.ReadHandshake(pc)
+	var s *Session
+	if err == nil {
+		s = h.session(transport.InfoHash(hs.InfoHash))
+	}
+	if s == nil || hs.PeerID == h.PeerID {
+		nc.Close()
+		return
+	}
+	nc.SetDeadline(time.Now().Add(handshakeWait))
+	if _, err := nc.Write(wire.Handshake{InfoHash: hs.InfoHash, PeerID: h.PeerID}.Marshal()); err != nil {
+		nc.Close()
+		return
+	}
+	nc.SetDeadline(time.Time{})
+	s.Accept(pc, hs)
+}
+
+// peekedConn reads through the buffered reader that peeked at the first bytes.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// chanListener is a net.Listener fed with connections that turned out to be HTTP.
+type chanListener struct {
+	addr   net.Addr
+	ch     chan net.Conn
+	done   chan struct{}
+	closed sync.Once
+}
+
+func newChanListener(addr net.Addr) *chanListener {
+	return &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) push(ctx context.Context, c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.closed.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }

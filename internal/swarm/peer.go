@@ -1,0 +1,43 @@
+package swarm
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+type blockKey struct {
+	n     uint32
+	block uint16
+}
+
+// peer is the session loop's view of one connection. Only the loop touches it.
+type peer struct {
+	c           *conn
+	role        uint8
+	listen      netip.AddrPort // where it accepts connections; invalid if unknown
+	hello       bool
+	window      wire.WindowInfo
+	chokedUs    bool
+	mayDownload bool // we may request from it (download-from rules)
+	rejected    map[uint32]bool
+	requests    map[blockKey]time.Time
+	sentPex     time.Time
+}
+
+// has tells whether the peer announced piece n.
+func (p *peer) has(n uint32) bool {
+	w := p.window
+	return p.hello && !w.Empty && n >= w.First && n <= w.Last && !p.rejected[n]
+}
+
+func (p *peer) noteHave(n uint32, key bool) {
+	if p.window.Empty {
+		p.window.First, p.window.Last, p.window.Empty = n, n, false
+	}
+	p.window.Last = max(p.window.Last, n)
+	if key && (p.window.NoKeyframe || n > p.window.Keyframe) {
+		p.window.Keyframe, p.window.NoKeyframe = n, false
+	}
+}

@@ -1,0 +1,225 @@
+// Package swarm runs the peer side of one live stream: connections, scheduling, uploads,
+// discovery (trackers, peer exchange) and transport-file exchange.
+package swarm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/livebuf"
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// Config describes one session.
+type Config struct {
+	Role         uint8
+	InfoHash     transport.InfoHash
+	File         *transport.File // nil when only the infohash is known
+	Raw          []byte          // the encoded transport file, with File
+	PeerID       [20]byte
+	Bind         netip.Addr // address to dial from; also this node's address
+	ListenPort   uint16
+	Trackers     []string         // trackers beyond the transport file's
+	Peers        []netip.AddrPort // addresses to dial from the start
+	DownloadFrom []netip.AddrPort // when set, download only from these
+	MaxPeers     int
+	CacheSize    int64
+	Logger       *slog.Logger
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.Role < wire.RoleSource || c.Role > wire.RoleViewer:
+		return fmt.Errorf("swarm: role %d unknown", c.Role)
+	case c.File != nil && c.File.InfoHash() != c.InfoHash:
+		return errors.New("swarm: transport file does not match the infohash")
+	case c.Role == wire.RoleSource && c.File == nil:
+		return errors.New("swarm: a source needs its transport file")
+	case c.MaxPeers <= 0:
+		return errors.New("swarm: max peers must be positive")
+	case c.CacheSize <= 0:
+		return errors.New("swarm: cache size must be positive")
+	}
+	return nil
+}
+
+// NewPeerID returns a random peer id with the aceswarm prefix.
+func NewPeerID() [20]byte {
+	var id [20]byte
+	copy(id[:], "-AW0100-")
+	rand.Read(id[8:])
+	return id
+}
+
+// Stats are a session's counters.
+type Stats struct {
+	Peers              int
+	Uploaded           int64
+	Downloaded         int64
+	UploadedMedia      int64
+	DownloadedMedia    int64
+}
+
+// Session is one stream on one node.
+type Session struct {
+	cfg Config
+	log *slog.Logger
+
+	incoming chan accepted
+	local    chan localPiece
+	found    chan []netip.AddrPort
+	dialed   chan dialResult
+	inbox    chan event
+
+	ready     chan struct{} // closed once the transport file is known
+	fileMu    sync.Mutex    // guards file, raw, buf
+	file      *transport.File
+	raw       []byte
+	buf       *livebuf.Buffer
+	sent      atomic.Int64
+	recv      atomic.Int64
+	sentMedia atomic.Int64
+	recvMedia atomic.Int64
+	npeers    atomic.Int64
+
+	// Owned by the Run goroutine.
+	st loopState
+}
+
+type accepted struct {
+	nc net.Conn
+	hs wire.Handshake
+}
+
+type localPiece struct {
+	h    *wire.PieceHeader
+	data []byte
+	done chan error
+}
+
+// New returns a session; it starts nothing.
+func New(cfg Config) (*Session, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Session{
+		cfg: cfg, log: cfg.Logger.With("infohash", cfg.InfoHash.String()),
+		incoming: make(chan accepted, 16), local: make(chan localPiece), found: make(chan []netip.AddrPort, 16),
+		dialed: make(chan dialResult, 16), inbox: make(chan event, 1024), ready: make(chan struct{}),
+	}
+	if cfg.File != nil {
+		s.setFile(cfg.File, cfg.Raw)
+	}
+	return s, nil
+}
+
+func (s *Session) setFile(f *transport.File, raw []byte) {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if s.file != nil {
+		return
+	}
+	s.file, s.raw = f, raw
+	s.buf = livebuf.New(int(f.Info.BlockLength), s.cfg.CacheSize)
+	close(s.ready)
+}
+
+// InfoHash of the stream.
+func (s *Session) InfoHash() transport.InfoHash { return s.cfg.InfoHash }
+
+// Ready is closed once the transport file is known.
+func (s *Session) Ready() <-chan struct{} { return s.ready }
+
+// File returns the transport file and the buffer, or nils before Ready.
+func (s *Session) File() (*transport.File, *livebuf.Buffer) {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	return s.file, s.buf
+}
+
+func (s *Session) rawFile() []byte {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	return s.raw
+}
+
+// Stats returns the counters.
+func (s *Session) Stats() Stats {
+	return Stats{
+		Peers: int(s.npeers.Load()), Uploaded: s.sent.Load(), Downloaded: s.recv.Load(),
+		UploadedMedia: s.sentMedia.Load(), DownloadedMedia: s.recvMedia.Load(),
+	}
+}
+
+// Accept hands over an incoming connection whose handshake named this stream; ours was sent.
+func (s *Session) Accept(nc net.Conn, hs wire.Handshake) {
+	select {
+	case s.incoming <- accepted{nc, hs}:
+	default:
+		nc.Close()
+	}
+}
+
+// Publish adds a piece the source made and announces it to the peers.
+func (s *Session) Publish(ctx context.Context, h *wire.PieceHeader, data []byte) error {
+	lp := localPiece{h, data, make(chan error, 1)}
+	select {
+	case s.local <- lp:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-lp.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run serves the session until ctx ends; it returns after every goroutine it started.
+func (s *Session) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	s.st.init(s, ctx, &wg)
+	wg.Go(func() { s.announceLoop(ctx) })
+	s.st.addKnown(s.cfg.DownloadFrom)
+	s.st.addKnown(s.cfg.Peers)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.st.closeAll()
+			cancel()
+			wg.Wait()
+			return nil
+		case ev := <-s.inbox:
+			s.st.handle(ev)
+		case a := <-s.incoming:
+			s.st.addIncoming(a)
+		case r := <-s.dialed:
+			s.st.dialDone(r)
+		case addrs := <-s.found:
+			s.st.addKnown(addrs)
+			s.st.dialMore()
+		case lp := <-s.local:
+			lp.done <- s.st.publish(lp.h, lp.data)
+		case <-tick.C:
+			s.st.tick()
+		}
+		s.st.schedule()
+	}
+}

@@ -1,0 +1,202 @@
+package swarm
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+const (
+	maxRequests    = 32
+	requestTimeout = 4 * time.Second
+	banTime        = 10 * time.Minute
+	pexFirst       = 2 * time.Second
+	pexEvery       = 30 * time.Second
+)
+
+type reqInfo struct {
+	p  *peer
+	at time.Time
+}
+
+// loopState is everything the Run goroutine owns.
+type loopState struct {
+	s   *Session
+	ctx context.Context
+	wg  *sync.WaitGroup
+
+	peers      map[[20]byte]*peer
+	byConn     map[*conn]*peer
+	known      map[netip.AddrPort]*knownAddr
+	dialing    map[netip.AddrPort]bool
+	banned     map[netip.Addr]time.Time
+	requested  map[blockKey]reqInfo
+	hdrPending map[uint32]time.Time
+	metaAsked  map[*peer]bool
+
+	started     bool   // a viewer or relay chose where to start
+	next        uint32 // lowest piece still wanted
+	sentFirst   uint32 // window start last sent to peers
+	lastWindow  time.Time
+}
+
+func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
+	*st = loopState{
+		s: s, ctx: ctx, wg: wg,
+		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{}, known: map[netip.AddrPort]*knownAddr{},
+		dialing: map[netip.AddrPort]bool{}, banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
+		hdrPending: map[uint32]time.Time{}, metaAsked: map[*peer]bool{},
+	}
+}
+
+func (st *loopState) self() netip.AddrPort {
+	return netip.AddrPortFrom(st.s.cfg.Bind, st.s.cfg.ListenPort)
+}
+
+func (st *loopState) isBanned(a netip.Addr) bool {
+	t, ok := st.banned[a]
+	return ok && time.Now().Before(t)
+}
+
+func (st *loopState) addIncoming(a accepted) {
+	st.addConn(a.nc, a.hs.PeerID, netip.AddrPort{})
+}
+
+// addConn starts a peer on a connection whose handshakes were exchanged.
+func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) {
+	s := st.s
+	c := newConn(nc, id, &s.sent, &s.recv)
+	if id == s.cfg.PeerID || st.peers[id] != nil || st.isBanned(c.remote.Addr()) || len(st.peers) >= s.cfg.MaxPeers {
+		nc.Close()
+		return
+	}
+	p := &peer{c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, listen: dialedTo}
+	p.mayDownload = st.mayDownloadFrom(dialedTo)
+	st.peers[id], st.byConn[c] = p, p
+	s.npeers.Store(int64(len(st.peers)))
+	st.wg.Go(func() { c.readLoop(st.ctx, s.inbox) })
+	st.wg.Go(c.writeLoop)
+	c.send(st.helloMsg())
+	c.send(&wire.Message{Type: wire.Unchoke})
+	p.sentPex = time.Now().Add(pexFirst - pexEvery)
+}
+
+func (st *loopState) mayDownloadFrom(a netip.AddrPort) bool {
+	if len(st.s.cfg.DownloadFrom) == 0 {
+		return true
+	}
+	for _, d := range st.s.cfg.DownloadFrom {
+		if d == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *loopState) helloMsg() *wire.Message {
+	m := &wire.Message{Type: wire.Hello, Role: st.s.cfg.Role, Port: st.s.cfg.ListenPort, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}
+	if _, buf := st.s.File(); buf != nil {
+		m.Window = buf.Window()
+		m.Header = buf.Newest()
+	}
+	return m
+}
+
+func (st *loopState) dropPeer(p *peer) {
+	p.c.close()
+	if st.byConn[p.c] != p {
+		return
+	}
+	delete(st.byConn, p.c)
+	delete(st.peers, p.c.id)
+	delete(st.metaAsked, p)
+	for k := range p.requests {
+		delete(st.requested, k)
+	}
+	st.s.npeers.Store(int64(len(st.peers)))
+}
+
+func (st *loopState) ban(p *peer, why error) {
+	a := p.c.remote.Addr()
+	st.s.log.Warn("peer banned", "peer", p.c.remote.String(), "err", why)
+	st.banned[a] = time.Now().Add(banTime)
+	for _, q := range st.peers {
+		if q.c.remote.Addr() == a {
+			st.dropPeer(q)
+		}
+	}
+}
+
+func (st *loopState) closeAll() {
+	for _, p := range st.peers {
+		st.dropPeer(p)
+	}
+}
+
+func (st *loopState) broadcast(m *wire.Message) {
+	for _, p := range st.peers {
+		if p.hello {
+			p.c.send(m)
+		}
+	}
+}
+
+// tick runs four times a second: timeouts, window updates, peer exchange, dialing.
+func (st *loopState) tick() {
+	now := time.Now()
+	for k, r := range st.requested {
+		if now.Sub(r.at) > requestTimeout {
+			delete(st.requested, k)
+			delete(r.p.requests, k)
+		}
+	}
+	for n, at := range st.hdrPending {
+		if now.Sub(at) > requestTimeout {
+			delete(st.hdrPending, n)
+		}
+	}
+	if _, buf := st.s.File(); buf != nil && now.Sub(st.lastWindow) > time.Second {
+		if w := buf.Window(); w.First != st.sentFirst {
+			st.sentFirst, st.lastWindow = w.First, now
+			st.broadcast(&wire.Message{Type: wire.Window, Window: w})
+		}
+	}
+	for _, p := range st.peers {
+		if p.hello && now.Sub(p.sentPex) > pexEvery {
+			p.sentPex = now
+			st.sendPex(p)
+		}
+		for n := range p.rejected {
+			if n < p.window.First {
+				delete(p.rejected, n)
+			}
+		}
+	}
+	st.dialMore()
+}
+
+func (st *loopState) sendPex(to *peer) {
+	var addrs []netip.AddrPort
+	for _, p := range st.peers {
+		if p != to && p.listen.IsValid() && len(addrs) < wire.MaxPex {
+			addrs = append(addrs, p.listen)
+		}
+	}
+	if len(addrs) > 0 {
+		to.c.send(&wire.Message{Type: wire.Pex, Peers: addrs})
+	}
+}
+
+// publish stores a piece made by this node and announces it.
+func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
+	_, buf := st.s.File()
+	if err := buf.AddComplete(h, data); err != nil {
+		return err
+	}
+	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
+	return nil
+}
