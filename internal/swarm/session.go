@@ -63,11 +63,11 @@ func NewPeerID() [20]byte {
 
 // Stats are a session's counters.
 type Stats struct {
-	Peers              int
-	Uploaded           int64
-	Downloaded         int64
-	UploadedMedia      int64
-	DownloadedMedia    int64
+	Peers           int
+	Uploaded        int64
+	Downloaded      int64
+	UploadedMedia   int64
+	DownloadedMedia int64
 }
 
 // Session is one stream on one node.

@@ -38,10 +38,10 @@ type loopState struct {
 	hdrPending map[uint32]time.Time
 	metaAsked  map[*peer]bool
 
-	started     bool   // a viewer or relay chose where to start
-	next        uint32 // lowest piece still wanted
-	sentFirst   uint32 // window start last sent to peers
-	lastWindow  time.Time
+	started    bool   // a viewer or relay chose where to start
+	next       uint32 // lowest piece still wanted
+	sentFirst  uint32 // window start last sent to peers
+	lastWindow time.Time
 }
 
 func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
