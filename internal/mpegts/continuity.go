@@ -57,3 +57,17 @@ func (c *Continuity) Append(dst []byte, p Packet) []byte {
 	}
 	return dst
 }
+
+// Insert appends a copy of p (a packet repeated on purpose, such as PAT or PMT) with the next CC
+// of its PID, without treating it as a duplicate.
+func (c *Continuity) Insert(dst []byte, p Packet) []byte {
+	pid := p.PID()
+	start := len(dst)
+	dst = append(dst, p...)
+	if !c.seen[pid] {
+		c.seen[pid], c.next[pid] = true, p.CC()
+	}
+	Packet(dst[start:]).SetCC(c.next[pid])
+	c.next[pid]++
+	return dst
+}

@@ -1,0 +1,69 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+func (in *Input) runHTTP(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.u.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %s", resp.Status)
+	}
+	in.cfg.Logger.Info("source connected", "source", in.cfg.Source)
+	// A source that sends nothing for 10 s is reconnected.
+	stall := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer stall.Stop()
+	r := readerFunc(func(b []byte) (int, error) {
+		n, err := resp.Body.Read(b)
+		stall.Reset(10 * time.Second)
+		return n, err
+	})
+	if err := in.copy(ctx, r); err != nil {
+		return err
+	}
+	return errors.New("source closed the stream")
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+func (in *Input) runUDP(ctx context.Context) error {
+	addr, err := net.ResolveUDPAddr("udp", in.u.Host)
+	if err != nil {
+		return err
+	}
+	var pc *net.UDPConn
+	if addr.IP != nil && addr.IP.IsMulticast() {
+		pc, err = net.ListenMulticastUDP("udp", nil, addr)
+	} else {
+		pc, err = net.ListenUDP("udp", addr)
+	}
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
+	pc.SetReadBuffer(4 << 20)
+	in.cfg.Logger.Info("source listening", "source", in.cfg.Source)
+	r := readerFunc(func(b []byte) (int, error) {
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _, err := pc.ReadFromUDP(b)
+		return n, err
+	})
+	return in.copy(ctx, r)
+}

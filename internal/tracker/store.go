@@ -1,0 +1,114 @@
+// Package tracker is a BitTorrent tracker (HTTP announce with compact peers, and UDP) keeping its
+// peers in memory. The protocol handling is anacrolix/torrent's; the peer store is ours.
+package tracker
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/generics"
+	"github.com/anacrolix/torrent/tracker"
+	trackerServer "github.com/anacrolix/torrent/tracker/server"
+	"github.com/anacrolix/torrent/tracker/udp"
+)
+
+// Interval is the announce interval the tracker asks for, in seconds.
+const Interval = 30
+
+type entry struct {
+	expires time.Time
+	seeder  bool
+}
+
+// Store keeps the announced peers of every infohash.
+type Store struct {
+	ttl time.Duration
+
+	mu     sync.Mutex // guards swarms
+	swarms map[[20]byte]map[netip.AddrPort]entry
+}
+
+// NewStore returns an empty store; peers expire after ttl without an announce.
+func NewStore(ttl time.Duration) *Store {
+	return &Store{ttl: ttl, swarms: map[[20]byte]map[netip.AddrPort]entry{}}
+}
+
+// TrackAnnounce records or removes a peer.
+func (s *Store) TrackAnnounce(_ context.Context, req udp.AnnounceRequest, addr trackerServer.AnnounceAddr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	peers := s.swarms[req.InfoHash]
+	if req.Event == tracker.Stopped {
+		delete(peers, addr)
+		if len(peers) == 0 {
+			delete(s.swarms, req.InfoHash)
+		}
+		return nil
+	}
+	if peers == nil {
+		peers = map[netip.AddrPort]entry{}
+		s.swarms[req.InfoHash] = peers
+	}
+	peers[addr] = entry{expires: time.Now().Add(s.ttl), seeder: req.Left == 0}
+	return nil
+}
+
+// GetPeers returns up to MaxCount live peers of an infohash, in random order, without the asker.
+func (s *Store) GetPeers(_ context.Context, ih trackerServer.InfoHash, opts trackerServer.GetPeersOpts, remote trackerServer.AnnounceAddr) trackerServer.ServerAnnounceResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	var out []trackerServer.PeerInfo
+	var seeders, leechers int32
+	now := time.Now()
+	for a, e := range s.swarms[ih] {
+		if now.After(e.expires) {
+			delete(s.swarms[ih], a)
+			continue
+		}
+		if e.seeder {
+			seeders++
+		} else {
+			leechers++
+		}
+		if a != remote {
+			out = append(out, trackerServer.PeerInfo{AnnounceAddr: a})
+		}
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if opts.MaxCount.Ok && uint(len(out)) > opts.MaxCount.Value {
+		out = out[:opts.MaxCount.Value]
+	}
+	return trackerServer.ServerAnnounceResult{
+		Peers: out, Interval: generics.Some[int32](Interval),
+		Seeders: generics.Some(seeders), Leechers: generics.Some(leechers),
+	}
+}
+
+// Scrape counts seeders and leechers.
+func (s *Store) Scrape(_ context.Context, ihs []trackerServer.InfoHash) ([]udp.ScrapeInfohashResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]udp.ScrapeInfohashResult, len(ihs))
+	for i, ih := range ihs {
+		for _, e := range s.swarms[ih] {
+			if e.seeder {
+				out[i].Seeders++
+			} else {
+				out[i].Leechers++
+			}
+		}
+	}
+	return out, nil
+}
+
+// Count is the number of peers known for an infohash.
+func (s *Store) Count(ih [20]byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.swarms[ih])
+}
