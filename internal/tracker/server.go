@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	trackerServer "github.com/anacrolix/torrent/tracker/server"
 	httpTrackerServer "github.com/anacrolix/torrent/tracker/http/server"
+	trackerServer "github.com/anacrolix/torrent/tracker/server"
 	"github.com/anacrolix/torrent/tracker/udp"
 	udpTrackerServer "github.com/anacrolix/torrent/tracker/udp/server"
 )

@@ -1,0 +1,72 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/mpegts"
+)
+
+// RawPiece is a piece before it is numbered and signed.
+type RawPiece struct {
+	Data     []byte
+	Keyframe int32 // offset of the keyframe packet, or -1
+	Time     time.Time
+}
+
+// Cutter cuts packets into pieces: a new piece at every video keyframe (beginning with the
+// current PAT and PMT), and otherwise when a piece reaches its duration or its largest size.
+// Continuity counters are rewritten so the inserted PAT/PMT keep the stream continuous.
+type Cutter struct {
+	maxLen int
+	dur    time.Duration
+	an     mpegts.Analyzer
+	cc     *mpegts.Continuity
+	cur    []byte
+	kf     int32
+	start  time.Time
+}
+
+// NewCutter returns a cutter for pieces of at most maxLen bytes and about dur each.
+func NewCutter(maxLen int, dur time.Duration) *Cutter {
+	return &Cutter{maxLen: maxLen - maxLen%mpegts.PacketSize, dur: dur, cc: mpegts.NewContinuity(), kf: -1}
+}
+
+// Feed adds whole packets and returns the pieces they completed.
+func (c *Cutter) Feed(pkts []byte, now time.Time) []RawPiece {
+	var out []RawPiece
+	for ; len(pkts) >= mpegts.PacketSize; pkts = pkts[mpegts.PacketSize:] {
+		p := mpegts.Packet(pkts[:mpegts.PacketSize])
+		key := c.an.Feed(p)
+		if len(c.cur) > 0 && (key || len(c.cur)+mpegts.PacketSize > c.maxLen || now.Sub(c.start) >= c.dur) {
+			out = append(out, c.take())
+		}
+		if len(c.cur) == 0 {
+			c.start = now
+		}
+		if key {
+			for _, psi := range c.an.PSI() {
+				c.cur = c.cc.Insert(c.cur, psi)
+			}
+		}
+		before := len(c.cur)
+		c.cur = c.cc.Append(c.cur, p)
+		if key && len(c.cur) > before && c.kf < 0 {
+			c.kf = int32(before)
+		}
+	}
+	return out
+}
+
+// Flush returns the current piece if it is older than the piece duration.
+func (c *Cutter) Flush(now time.Time) (RawPiece, bool) {
+	if len(c.cur) == 0 || now.Sub(c.start) < c.dur {
+		return RawPiece{}, false
+	}
+	return c.take(), true
+}
+
+func (c *Cutter) take() RawPiece {
+	p := RawPiece{Data: c.cur, Keyframe: c.kf, Time: c.start}
+	c.cur, c.kf = nil, -1
+	return p
+}
