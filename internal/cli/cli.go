@@ -1,0 +1,108 @@
+// Package cli parses aceswarm's command line (AceStream's engine flags and the subcommands) and
+// runs the chosen component. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Env is what a command may use of its process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Main runs a command and returns the process exit status.
+func Main(ctx context.Context, args []string, env Env) int {
+	err := run(ctx, args, env)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(env.Stderr, "aceswarm: "+firstLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func run(ctx context.Context, args []string, env Env) error {
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "engine":
+		return runEngine(ctx, args, env)
+	case "tracker":
+		return runTracker(ctx, args, env)
+	case "info":
+		return runInfo(ctx, args, env)
+	case "demo":
+		return runDemo(ctx, args, env)
+	case "help":
+		fmt.Fprint(env.Stdout, helpText)
+		return nil
+	}
+	return usagef("unknown command %q (commands: engine, tracker, info, demo; run 'aceswarm help')", cmd)
+}
+
+const helpText = `aceswarm: an open peer-to-peer live-streaming network, compatible with AceStream 3.0.
+
+  aceswarm [engine flags]            run a node (viewer engine unless a --stream-*-node flag is given)
+  aceswarm tracker --listen ADDR     run a BitTorrent tracker (HTTP /announce and UDP)
+  aceswarm info FILE|URL             print a transport file as JSON
+  aceswarm demo                      run a whole swarm on this machine with a test stream
+
+Every flag is described in docs/cli.md.
+`
+
+// newFlagSet returns a flag set that reports errors as one line.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses flags, turning the flag package's errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%s", strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1))
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

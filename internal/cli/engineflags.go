@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/aceswarm/aceswarm/internal/engine"
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/version"
+)
+
+// removedFlags are the flags AceStream 3.0 no longer uses, with what replaced them.
+var removedFlags = map[string]string{
+	"stream-source":          "use --stream-source-node",
+	"stream-node":            "use --stream-support-node",
+	"add-authorized-peers":   "authorized peers are no longer put in the transport file; use --private-node 1 with --upload-to",
+	"private-source":         "use --private-node 1",
+	"support-node":           "use --download-from on the support node",
+	"source-node":            "use --download-from on the support node",
+	"allow-source-download":  "use --download-from and --upload-to",
+	"allow-support-download": "use --download-from and --upload-to",
+	"allow-peers-download":   "use --download-from and --upload-to",
+}
+
+// engineFlags holds the parsed engine command line.
+type engineFlags struct {
+	cfg                                          engine.Config
+	sourceNode, supportNode, startupNode         bool
+	showVersion, clientConsole                   bool
+	downloadFrom, uploadTo, trackers, metas, sns listFlag
+	privateNode, apiPort, maxConnections         int
+	maxUploadSlots, statsInterval                int
+	statsPeers, remoteAccess                     bool
+	libPath, monitorIP, token, cacheType         string
+	ipFilter, geoipDB, logLevel                  string
+	bitrate, cacheSize                           int64
+}
+
+func (f *engineFlags) define(fs *flag.FlagSet) {
+	c := &f.cfg
+	fs.BoolVar(&f.sourceNode, "stream-source-node", false, "run a source node")
+	fs.BoolVar(&f.supportNode, "stream-support-node", false, "run a support node")
+	fs.BoolVar(&f.startupNode, "stream-startup-node", false, "run a startup node")
+	fs.IntVar(&c.Port, "port", -1, "peer port (also the node web interface); default 8621, 7764 for a source")
+	fs.StringVar(&c.Bind, "bind", "", "address to listen on and dial from")
+	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
+	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
+	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")
+	fs.StringVar(&c.Source, "source", "", "source stream: http(s)://, udp://, a file, or - for stdin")
+	fs.BoolVar(&c.SourceLoop, "source-loop", false, "play a file source again and again as one live stream")
+	fs.StringVar(&c.Name, "name", "", "stream name (transport file name)")
+	fs.StringVar(&c.Title, "title", "", "readable stream title")
+	fs.StringVar(&c.Quality, "quality", "", "SD or HD")
+	fs.StringVar(&c.Category, "category", "", "stream category")
+	fs.Int64Var(&f.bitrate, "bitrate", 0, "stream bitrate in bytes per second; 0 measures it")
+	fs.StringVar(&c.PublishDir, "publish-dir", "", "where the source writes <name>.acelive")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "cache folder (source key and restart files)")
+	fs.StringVar(&c.URL, "url", "", "transport file (path or URL) of the stream to relay")
+	fs.Var(&f.downloadFrom, "download-from", "IP:PORT of a node to download from (repeatable)")
+	fs.Var(&f.uploadTo, "upload-to", "IP:PORT of a node to upload to (repeatable)")
+	fs.IntVar(&f.privateNode, "private-node", 0, "1 makes the node private")
+	fs.StringVar(&f.monitorIP, "monitor-node-ip", "", "IP of the monitoring server")
+	fs.Var(&f.trackers, "tracker", "tracker URL (repeatable)")
+	fs.Var(&f.metas, "metatracker", "metatracker URL for the transport file (repeatable)")
+	fs.Var(&f.sns, "startup-node", "IP:PORT of a startup node for the transport file (repeatable)")
+	fs.StringVar(&f.cacheType, "live-cache-type", "disk", "disk or memory")
+	fs.Int64Var(&f.cacheSize, "live-cache-size", 209715200, "live cache size in bytes")
+	fs.IntVar(&c.MaxPeers, "max-peers", 50, "most peers connected at once")
+	fs.IntVar(&f.maxConnections, "max-connections", 200, "most TCP connections")
+	fs.IntVar(&f.maxUploadSlots, "max-upload-slots", 50, "most upload slots")
+	fs.IntVar(&f.statsInterval, "stats-report-interval", 60, "monitoring refresh, seconds")
+	fs.BoolVar(&f.statsPeers, "stats-report-peers", false, "list connected peers in monitoring")
+	fs.BoolVar(&f.remoteAccess, "service-remote-access", false, "allow the web interface from other machines")
+	fs.StringVar(&f.token, "service-access-token", "", "password of the web interface")
+	fs.StringVar(&f.ipFilter, "ip-filter-config", "", "traffic filtration rules (JSON)")
+	fs.StringVar(&f.geoipDB, "geoip-db", "", "MaxMind country database")
+	fs.StringVar(&f.libPath, "lib-path", "", "accepted and ignored")
+	fs.BoolVar(&f.clientConsole, "client-console", false, "accepted and ignored")
+	fs.BoolVar(&f.showVersion, "version", false, "print the version")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// checkRemoved names the replacement of a flag AceStream no longer uses.
+func checkRemoved(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if repl, ok := removedFlags[name]; ok && strings.HasPrefix(a, "-") {
+			return usagef("--%s is no longer used: %s", name, repl)
+		}
+	}
+	return nil
+}
+
+// build turns the flags into the engine configuration.
+func (f *engineFlags) build() error {
+	c := &f.cfg
+	modes := 0
+	for _, on := range []bool{f.sourceNode, f.supportNode, f.startupNode} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return usagef("give only one of --stream-source-node, --stream-support-node, --stream-startup-node")
+	}
+	switch {
+	case f.sourceNode:
+		c.Mode = engine.Source
+	case f.supportNode:
+		c.Mode = engine.Support
+	case f.startupNode:
+		c.Mode = engine.Startup
+	}
+	if c.Port == -1 {
+		c.Port = 8621
+		if c.Mode == engine.Source {
+			c.Port = 7764
+		}
+	}
+	if c.Mode == engine.Source {
+		if err := checkSourceFlags(c); err != nil {
+			return err
+		}
+	}
+	if f.bitrate < 0 {
+		return usagef("--bitrate %d: must not be negative", f.bitrate)
+	}
+	c.Bitrate, c.LiveCacheSize = f.bitrate, f.cacheSize
+	if f.cacheType != "disk" && f.cacheType != "memory" {
+		return usagef("--live-cache-type %q: want disk or memory", f.cacheType)
+	}
+	if f.privateNode != 0 && f.privateNode != 1 {
+		return usagef("--private-node %d: want 0 or 1", f.privateNode)
+	}
+	for _, a := range f.downloadFrom {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			return usagef("--download-from %q: want IPv4_ADDRESS:PORT", a)
+		}
+		c.DownloadFrom = append(c.DownloadFrom, ap)
+	}
+	for _, a := range append(slices.Clone(f.uploadTo), f.sns...) {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			return usagef("%q: want IPv4_ADDRESS:PORT (--upload-to, --startup-node)", a)
+		}
+	}
+	c.Trackers, c.Metatrackers, c.StartupNodes = f.trackers, f.metas, f.sns
+	return nil
+}
+
+func checkSourceFlags(c *engine.Config) error {
+	switch {
+	case c.Title == "":
+		return usagef("--title is required for a source node")
+	case c.Quality == "":
+		return usagef("--quality is required for a source node (SD or HD)")
+	case !slices.Contains(transport.Qualities, c.Quality):
+		return usagef("--quality %q: want SD or HD", c.Quality)
+	case c.Category == "":
+		return usagef("--category is required for a source node (%s)", strings.Join(transport.Categories, ", "))
+	case !slices.Contains(transport.Categories, c.Category):
+		return usagef("--category %q: want one of %s", c.Category, strings.Join(transport.Categories, ", "))
+	case c.Source == "":
+		return usagef("--source is required for a source node")
+	case c.Name == "":
+		return usagef("--name is required for a source node")
+	}
+	return nil
+}
+
+// notYet lists flags that are parsed but whose behaviour is not built yet.
+func (f *engineFlags) notYet(fs *flag.FlagSet) []string {
+	var out []string
+	for _, name := range []string{"upload-to", "private-node", "monitor-node-ip", "api-port", "max-connections",
+		"max-upload-slots", "stats-report-interval", "stats-report-peers", "service-remote-access",
+		"service-access-token", "ip-filter-config", "geoip-db", "live-cache-type"} {
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == name {
+				out = append(out, "--"+name)
+			}
+		})
+	}
+	return out
+}
+
+func runEngine(ctx context.Context, args []string, env Env) error {
+	if err := checkRemoved(args); err != nil {
+		return err
+	}
+	var f engineFlags
+	fs := newFlagSet("aceswarm")
+	f.define(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if f.showVersion {
+		fmt.Fprintln(env.Stdout, version.Line())
+		return nil
+	}
+	if err := f.build(); err != nil {
+		return err
+	}
+	log, err := newLogger(env.Stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	for _, name := range f.notYet(fs) {
+		log.Warn("flag accepted but not enforced yet in this version", "flag", name)
+	}
+	f.cfg.Logger, f.cfg.Stdin = log, env.Stdin
+	n, err := engine.New(f.cfg)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return n.Run(ctx)
+}

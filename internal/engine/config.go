@@ -1,0 +1,124 @@
+// Package engine composes a node: source, support, startup or viewer engine.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Mode is what a node does.
+type Mode int
+
+// Modes of a node.
+const (
+	Viewer Mode = iota
+	Source
+	Support
+	Startup
+)
+
+func (m Mode) String() string {
+	return [...]string{"viewer", "source", "support", "startup"}[m]
+}
+
+// Config of a node; the CLI fills it from AceStream's flags.
+type Config struct {
+	Mode     Mode
+	Bind     string // address to listen on and dial from; "" for every interface
+	Port     int    // peer protocol and node web interface
+	HTTPPort int    // viewer: player API
+	BindAll  bool   // viewer: answer the player API from anywhere
+
+	Source     string
+	SourceLoop bool
+	Stdin      io.Reader
+	Name       string
+	Title      string
+	Quality    string
+	Category   string
+	Bitrate    int64 // bytes per second; 0 = measure
+	PublishDir string
+	CacheDir   string
+
+	URL          string // support/startup: the transport file
+	DownloadFrom []netip.AddrPort
+	Trackers     []string
+	Metatrackers []string
+	StartupNodes []string
+
+	MaxPeers      int
+	LiveCacheSize int64
+
+	// Not flags: tuning and tests.
+	PieceDuration time.Duration // about how long a piece lasts
+	MeasureFor    time.Duration // how long to measure the bitrate when not given
+	IdleStop      time.Duration // viewer: stop a stream this long after its last player
+	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
+	Logger        *slog.Logger
+}
+
+// Defaults fills zero tuning values.
+func (c *Config) Defaults() {
+	if c.PieceDuration == 0 {
+		c.PieceDuration = 500 * time.Millisecond
+	}
+	if c.MeasureFor == 0 {
+		c.MeasureFor = 3 * time.Second
+	}
+	if c.IdleStop == 0 {
+		c.IdleStop = 10 * time.Second
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = 60 * time.Second
+	}
+	if c.MaxPeers == 0 {
+		c.MaxPeers = 50
+	}
+	if c.LiveCacheSize == 0 {
+		c.LiveCacheSize = 209715200
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate checks what each mode needs; messages name the flag.
+func (c *Config) Validate() error {
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("--port %d: out of range", c.Port)
+	}
+	if c.Bind != "" {
+		if _, err := netip.ParseAddr(c.Bind); err != nil {
+			return fmt.Errorf("--bind %q: not an IP address", c.Bind)
+		}
+	}
+	switch c.Mode {
+	case Source:
+		switch {
+		case c.Source == "":
+			return errors.New("--source is required for a source node")
+		case c.Name == "":
+			return errors.New("--name is required for a source node")
+		case c.PublishDir == "":
+			return errors.New("--publish-dir is required for a source node")
+		case c.CacheDir == "":
+			return errors.New("--cache-dir is required for a source node")
+		}
+	case Support, Startup:
+		if c.URL == "" {
+			return fmt.Errorf("--url (the transport file) is required for a %s node", c.Mode)
+		}
+	case Viewer:
+		if c.HTTPPort <= 0 || c.HTTPPort > 65535 {
+			return fmt.Errorf("--http-port %d: out of range", c.HTTPPort)
+		}
+	}
+	if c.LiveCacheSize < 1<<20 {
+		return fmt.Errorf("--live-cache-size %d: at least 1048576 bytes", c.LiveCacheSize)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/ingest"
+	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/tracker"
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/version"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// PieceLength is the largest piece a source makes.
+const PieceLength = 1 << 20
+
+// source ingests the stream, cuts and signs pieces, and publishes the transport file.
+type source struct {
+	n   *Node
+	key ed25519.PrivateKey
+	in  *ingest.Input
+}
+
+func newSource(n *Node) (*source, error) {
+	cfg := n.cfg
+	for flag, dir := range map[string]string{"--publish-dir": cfg.PublishDir, "--cache-dir": cfg.CacheDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+	}
+	key, err := transport.LoadOrCreateKey(cfg.CacheDir, cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("--cache-dir: %w", err)
+	}
+	in, err := ingest.New(ingest.Config{Source: cfg.Source, Loop: cfg.SourceLoop, Stdin: cfg.Stdin, Logger: n.log})
+	if err != nil {
+		return nil, err
+	}
+	n.mux.Handle("/announce", tracker.Handler(tracker.NewStore(3*tracker.Interval*time.Second)))
+	return &source{n: n, key: key, in: in}, nil
+}
+
+func (s *source) run(ctx context.Context) error {
+	n := s.n
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { s.in.Run(ctx) })
+	cutter := ingest.NewCutter(PieceLength, n.cfg.PieceDuration)
+	backlog, bitrate := s.measure(ctx, cutter)
+	if ctx.Err() != nil {
+		return nil
+	}
+	f, err := s.transportFile(bitrate)
+	if err != nil {
+		return err
+	}
+	path, err := transport.WriteFile(n.cfg.PublishDir, f)
+	if err != nil {
+		return fmt.Errorf("--publish-dir: %w", err)
+	}
+	raw, _ := f.Encode()
+	cfg := n.sessionConfig(wire.RoleSource)
+	cfg.InfoHash, cfg.File, cfg.Raw = f.InfoHash(), f, raw
+	sess, err := swarm.New(cfg)
+	if err != nil {
+		return err
+	}
+	n.log.Info("broadcasting", "infohash", cfg.InfoHash.String(), "transport_file", path, "bitrate", bitrate)
+	wg.Go(func() { n.runSession(ctx, sess) })
+	p := &publisher{s: s, sess: sess, ih: cfg.InfoHash}
+	if p.next, err = s.firstNumber(); err != nil {
+		return err
+	}
+	for _, rp := range backlog {
+		if err := p.publish(ctx, rp); err != nil {
+			return err
+		}
+	}
+	return p.loop(ctx, cutter)
+}
+
+// measure returns the pieces cut while measuring the bitrate (none when --bitrate is given).
+func (s *source) measure(ctx context.Context, c *ingest.Cutter) ([]ingest.RawPiece, int64) {
+	if s.n.cfg.Bitrate > 0 {
+		return nil, s.n.cfg.Bitrate
+	}
+	var backlog []ingest.RawPiece
+	var start time.Time
+	var bytes int64
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, 0
+		case b, ok := <-s.in.Out:
+			if !ok {
+				return backlog, rate(bytes, time.Since(start))
+			}
+			now := time.Now()
+			if start.IsZero() {
+				start = now
+			}
+			bytes += int64(len(b))
+			backlog = append(backlog, c.Feed(b, now)...)
+			if now.Sub(start) >= s.n.cfg.MeasureFor {
+				return backlog, rate(bytes, now.Sub(start))
+			}
+		}
+	}
+}
+
+func rate(bytes int64, d time.Duration) int64 {
+	if d < 100*time.Millisecond {
+		return bytes
+	}
+	return int64(float64(bytes) / d.Seconds())
+}
+
+// transportFile builds the transport file, keeping a previous one's info (and so the infohash)
+// when it was made with the same key and the same stream flags.
+func (s *source) transportFile(bitrate int64) (*transport.File, error) {
+	cfg := s.n.cfg
+	info := transport.Info{
+		Name: cfg.Name, Title: cfg.Title, Quality: cfg.Quality, Category: cfg.Category, Bitrate: bitrate,
+		PieceLength: PieceLength, BlockLength: transport.BlockLength, SignatureAlgorithm: "ed25519",
+		PublicKey: string(s.key.Public().(ed25519.PublicKey)), Live: 1,
+	}
+	prev, _, err := transport.Load(context.Background(), http.DefaultClient, filepath.Join(cfg.PublishDir, cfg.Name+".acelive"))
+	if err == nil && sameStream(prev.Info, info, cfg.Bitrate == 0) {
+		info = prev.Info
+	}
+	f := &transport.File{
+		Info: info, Metatrackers: cfg.Metatrackers, StartupNodes: cfg.StartupNodes,
+		CreatedBy: "aceswarm " + version.Version, CreationDate: time.Now().Unix(),
+	}
+	f.SetTrackers(append([]string{s.ownTracker()}, cfg.Trackers...))
+	return f, nil
+}
+
+func sameStream(prev, cur transport.Info, measured bool) bool {
+	if measured {
+		cur.Bitrate = prev.Bitrate
+	}
+	return prev == cur
+}
+
+// ownTracker is the URL of the tracker built into this node.
+func (s *source) ownTracker() string {
+	host := s.n.bind
+	if host.IsUnspecified() {
+		s.n.log.Warn("no --bind address: the transport file names 127.0.0.1 as the built-in tracker's host")
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(int(s.n.port))) + "/announce"
+	}
+	return "http://" + net.JoinHostPort(host.String(), strconv.Itoa(int(s.n.port))) + "/announce"
+}
+
+// firstNumber continues the numbering recorded in <name>.restart.
+func (s *source) firstNumber() (uint32, error) {
+	last, ok, err := transport.ReadRestart(s.n.cfg.CacheDir, s.n.cfg.Name)
+	if err != nil {
+		return 0, fmt.Errorf("--cache-dir: %w", err)
+	}
+	if ok {
+		return last + 1, nil
+	}
+	return 0, nil
+}

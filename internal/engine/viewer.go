@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/playerapi"
+	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// viewer serves the player API and runs one session per stream being played.
+type viewer struct {
+	n   *Node
+	ctx context.Context // set by run; sessions live under it
+	wg  sync.WaitGroup
+
+	mu      sync.Mutex // guards streams
+	streams map[transport.InfoHash]*stream
+}
+
+// stream is one session and its players.
+type stream struct {
+	sess    *swarm.Session
+	cancel  context.CancelFunc
+	players int
+	idle    *time.Timer
+}
+
+func newViewer(n *Node) (*viewer, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(n.cfg.HTTPPort)))
+	if err != nil {
+		return nil, fmt.Errorf("--http-port %d: %w", n.cfg.HTTPPort, err)
+	}
+	n.api = ln
+	return &viewer{n: n, streams: map[transport.InfoHash]*stream{}}, nil
+}
+
+func (v *viewer) run(ctx context.Context) error {
+	v.mu.Lock()
+	v.ctx = ctx
+	v.mu.Unlock()
+	api := playerapi.New(playerapi.Config{BindAll: v.n.cfg.BindAll, StartTimeout: v.n.cfg.StartTimeout, Logger: v.n.log}, v)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	v.n.log.Info("player API listening", "addr", v.n.api.Addr().String())
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	err := srv.Serve(v.n.api)
+	v.wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Open returns the session of c, starting it if needed.
+func (v *viewer) Open(_ context.Context, c playerapi.Content) (*swarm.Session, func(), error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.ctx == nil || v.ctx.Err() != nil {
+		return nil, nil, fmt.Errorf("engine is stopping")
+	}
+	st := v.streams[c.InfoHash]
+	if st == nil {
+		var err error
+		if st, err = v.start(c); err != nil {
+			return nil, nil, err
+		}
+		v.streams[c.InfoHash] = st
+	}
+	st.players++
+	if st.idle != nil {
+		st.idle.Stop()
+		st.idle = nil
+	}
+	var once sync.Once
+	return st.sess, func() { once.Do(func() { v.release(c.InfoHash, st) }) }, nil
+}
+
+// start creates and runs a session; v.mu is held.
+func (v *viewer) start(c playerapi.Content) (*stream, error) {
+	cfg := v.n.sessionConfig(wire.RoleViewer)
+	cfg.InfoHash, cfg.File, cfg.Raw = c.InfoHash, c.File, c.Raw
+	cfg.Trackers = append(append([]string(nil), cfg.Trackers...), c.Trackers...)
+	s, err := swarm.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(v.ctx)
+	v.wg.Go(func() { v.n.runSession(ctx, s) })
+	v.n.log.Info("stream started", "infohash", c.InfoHash.String())
+	return &stream{sess: s, cancel: cancel}, nil
+}
+
+// release ends one player's use; the session stops IdleStop after its last player.
+func (v *viewer) release(ih transport.InfoHash, st *stream) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st.players--
+	if st.players > 0 {
+		return
+	}
+	st.idle = time.AfterFunc(v.n.cfg.IdleStop, func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if st.players == 0 && v.streams[ih] == st {
+			delete(v.streams, ih)
+			st.cancel()
+			v.n.log.Info("stream stopped", "infohash", ih.String())
+		}
+	})
+}

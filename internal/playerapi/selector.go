@@ -1,0 +1,66 @@
+// Package playerapi serves AceStream's player HTTP API: /ace/getstream and its playback URLs.
+package playerapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+// Content is what a request asks to play.
+type Content struct {
+	InfoHash transport.InfoHash
+	File     *transport.File // when the request gave the transport file
+	Raw      []byte
+	Trackers []string // from a magnet link
+}
+
+// errNoContent is the error text AceStream answers for content it cannot load.
+var errNoContent = errors.New("failed to load content")
+
+// resolve reads the content selector: content_id, id, infohash, url, magnet (in that order).
+// In aceswarm the content id is the infohash.
+func resolve(ctx context.Context, client *http.Client, q url.Values) (Content, error) {
+	for _, key := range []string{"content_id", "id", "infohash"} {
+		if v := q.Get(key); v != "" {
+			ih, err := transport.ParseInfoHash(strings.ToLower(v))
+			if err != nil {
+				return Content{}, errNoContent
+			}
+			return Content{InfoHash: ih}, nil
+		}
+	}
+	if v := q.Get("url"); v != "" {
+		f, raw, err := transport.Load(ctx, client, v)
+		if err != nil {
+			return Content{}, errNoContent
+		}
+		return Content{InfoHash: f.InfoHash(), File: f, Raw: raw}, nil
+	}
+	if v := q.Get("magnet"); v != "" {
+		return parseMagnet(v)
+	}
+	return Content{}, errors.New("missing content selector: content_id, id, infohash, url or magnet")
+}
+
+func parseMagnet(m string) (Content, error) {
+	u, err := url.Parse(m)
+	if err != nil || u.Scheme != "magnet" {
+		return Content{}, errNoContent
+	}
+	q := u.Query()
+	for _, xt := range q["xt"] {
+		if hex, ok := strings.CutPrefix(xt, "urn:btih:"); ok {
+			ih, err := transport.ParseInfoHash(strings.ToLower(hex))
+			if err != nil {
+				return Content{}, errNoContent
+			}
+			return Content{InfoHash: ih, Trackers: q["tr"]}, nil
+		}
+	}
+	return Content{}, errNoContent
+}

@@ -1,0 +1,52 @@
+package playerapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/aceswarm/aceswarm/internal/swarm"
+)
+
+// serveTS writes the stream from the newest keyframe on, each player at its own pace. The MPEG-TS
+// stays continuous for the player across skipped pieces: continuity counters are rewritten and
+// each elementary stream resumes at the start of a PES packet.
+func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Session) {
+	ctx := r.Context()
+	w.Header().Set("Content-Type", "video/mp2t")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	rc.Flush()
+	select {
+	case <-s.Ready():
+	case <-ctx.Done():
+		return
+	case <-time.After(h.cfg.StartTimeout):
+		return
+	}
+	_, buf := s.File()
+	rd := buf.NewReader()
+	cc := mpegts.NewContinuity()
+	var out []byte
+	for {
+		p, gap, err := rd.Next(ctx)
+		if err != nil {
+			return
+		}
+		if gap {
+			cc.Gap()
+		}
+		out = out[:0]
+		for d := p.Data; len(d) >= mpegts.PacketSize; d = d[mpegts.PacketSize:] {
+			out = cc.Append(out, mpegts.Packet(d[:mpegts.PacketSize]))
+		}
+		rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+		if _, err := w.Write(out); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
