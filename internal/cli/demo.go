@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	trackerURL := "http://" + tr.Addr().String() + "/announce"
 	src, err := engine.New(engine.Config{
 		Mode: engine.Source, Bind: "127.0.0.2", Source: clip, SourceLoop: true, Name: "demo",
-		Title: "aceswarm demo", Quality: "SD", Category: "amateur", Bitrate: int64(len(testclip.TS)) / 10,
+		Title: "aceswarm demo", Quality: "SD", Category: "amateur", Bitrate: int64(len(testclip.TS)) / 16,
 		PublishDir: filepath.Join(dir, "publish"), CacheDir: filepath.Join(dir, "cache"),
 		Trackers: []string{trackerURL}, Logger: log.With("node", "source"),
 	})

@@ -37,8 +37,8 @@ func TestCutterStartsPiecesAtKeyframesWithPSI(t *testing.T) {
 			t.Fatal("third packet of a keyframe piece is not a keyframe")
 		}
 	}
-	if keys != 5 {
-		t.Fatalf("%d keyframe pieces, want 5", keys)
+	if keys != 8 {
+		t.Fatalf("%d keyframe pieces, want 8", keys)
 	}
 	var all []byte
 	for _, p := range pieces {

@@ -66,7 +66,7 @@ func TestFileIsPacedInRealTime(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	got := collect(t, in, ctx, len(testclip.TS)/5) // about 2 s of the 10 s clip
+	got := collect(t, in, ctx, len(testclip.TS)/8) // about 2 s of the 16 s clip
 	if d := time.Since(start); d < time.Second {
 		t.Fatalf("2 s of stream came in %v: not paced", d)
 	}

@@ -1,4 +1,4 @@
-// Package testclip embeds a 10-second MPEG-TS test clip (H.264 + AAC, a keyframe every 2 s) made
+// Package testclip embeds a 16-second MPEG-TS test clip (H.264 + AAC, a keyframe every 2 s) made
 // by scripts/make-testclip.sh.
 package testclip
 
