@@ -34,6 +34,14 @@ func (p *publisher) loop(ctx context.Context, c *ingest.Cutter) error {
 				<-ctx.Done() // the source ended; keep serving the window
 				return nil
 			}
+			if len(b) == 0 { // the input lost data: leave a hole so that players resync
+				if rp, ok := c.Flush(time.Now().Add(time.Hour)); ok {
+					p.publish(ctx, rp)
+				}
+				c = ingest.NewCutter(PieceLength, p.s.n.cfg.PieceDuration)
+				p.next++
+				continue
+			}
 			for _, rp := range c.Feed(b, time.Now()) {
 				if err := p.publish(ctx, rp); err != nil {
 					return err

@@ -164,14 +164,15 @@ func (s *source) ownTracker() string {
 	return "http://" + net.JoinHostPort(host.String(), strconv.Itoa(int(s.n.port))) + "/announce"
 }
 
-// firstNumber continues the numbering recorded in <name>.restart.
+// firstNumber continues the numbering recorded in <name>.restart, leaving out one number so
+// that viewers see the hole and resync their players at the next keyframe.
 func (s *source) firstNumber() (uint32, error) {
 	last, ok, err := transport.ReadRestart(s.n.cfg.CacheDir, s.n.cfg.Name)
 	if err != nil {
 		return 0, fmt.Errorf("--cache-dir: %w", err)
 	}
 	if ok {
-		return last + 1, nil
+		return last + 2, nil
 	}
 	return 0, nil
 }

@@ -94,10 +94,16 @@ func (in *Input) Run(ctx context.Context) error {
 	return in.runFile(ctx)
 }
 
+// Discontinuity is sent on Out (an empty chunk) when data was lost: the source reconnected.
+var Discontinuity = []byte{}
+
 // retry runs f again after failures, waiting 1 s, 2 s, 4 s … up to 30 s.
 func (in *Input) retry(ctx context.Context, f func(context.Context) error) error {
 	wait := time.Second
-	for {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && !in.send(ctx, Discontinuity) {
+			return nil
+		}
 		start := time.Now()
 		err := f(ctx)
 		if ctx.Err() != nil {

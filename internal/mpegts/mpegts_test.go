@@ -98,8 +98,9 @@ func TestLoopAndSpliceDecodeInFFmpeg(t *testing.T) {
 		}
 		l.Rewind()
 	}
-	// Splice: drop a middle second, resume at the next keyframe as the viewer does.
-	c := NewContinuity()
+	// Splice: drop from packet 4000 to the next keyframe (as a viewer that skips pieces does) and
+	// resume there; the splicer must hand ffmpeg no half frame.
+	sp := NewSplicer()
 	var a Analyzer
 	var spliced []byte
 	skipping := false
@@ -107,16 +108,16 @@ func TestLoopAndSpliceDecodeInFFmpeg(t *testing.T) {
 		key := a.Feed(p)
 		if i == 4000 {
 			skipping = true
-			c.Gap()
+			spliced = sp.Gap(spliced)
 		}
 		if skipping && key {
 			skipping = false
 			for _, psi := range a.PSI() {
-				spliced = c.Append(spliced, psi)
+				spliced = sp.Write(spliced, psi)
 			}
 		}
 		if !skipping {
-			spliced = c.Append(spliced, p)
+			spliced = sp.Write(spliced, p)
 		}
 	}
 	dir := t.TempDir()

@@ -9,8 +9,7 @@ import (
 )
 
 // serveTS writes the stream from the newest keyframe on, each player at its own pace. The MPEG-TS
-// stays continuous for the player across skipped pieces: continuity counters are rewritten and
-// each elementary stream resumes at the start of a PES packet.
+// stays decodable across skipped pieces (see mpegts.Splicer).
 func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Session) {
 	ctx := r.Context()
 	w.Header().Set("Content-Type", "video/mp2t")
@@ -27,20 +26,18 @@ func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Sessi
 	}
 	_, buf := s.File()
 	rd := buf.NewReader()
-	cc := mpegts.NewContinuity()
+	sp := mpegts.NewSplicer()
 	var out []byte
 	for {
 		p, gap, err := rd.Next(ctx)
 		if err != nil {
 			return
 		}
-		if gap {
-			cc.Gap()
-		}
 		out = out[:0]
-		for d := p.Data; len(d) >= mpegts.PacketSize; d = d[mpegts.PacketSize:] {
-			out = cc.Append(out, mpegts.Packet(d[:mpegts.PacketSize]))
+		if gap {
+			out = sp.Gap(out)
 		}
+		out = sp.Write(out, p.Data)
 		rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 		if _, err := w.Write(out); err != nil {
 			return
