@@ -88,7 +88,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usagef("%s", strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1))
+		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
+		msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+		return usagef("%s", msg)
 	}
 	return nil
 }
