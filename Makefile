@@ -1,12 +1,19 @@
 # One front door for the tests: make test.
 GO ?= go
 
-.PHONY: test build fuzz vet clip
+.PHONY: test tools build fuzz clip
 
-test:
+test: tools
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
 	$(GO) test -race -timeout 12m ./...
+
+# The tests use ffmpeg and ffprobe as real players; install them when missing (Debian/Ubuntu).
+tools:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing ffmpeg with apt-get"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg >/dev/null; }
 
 build:
 	$(GO) build -o bin/aceswarm ./cmd/aceswarm
