@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "aceswarm")
-	out, err := exec.Command("go", "build", "-o", binary, "../../cmd/aceswarm").CombinedOutput()
+	args := []string{"build", "-o", binary}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, "../../cmd/aceswarm")...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build aceswarm: %v\n%s", err, out)
 		os.Exit(1)
@@ -104,6 +108,9 @@ func start(t *testing.T, name string, bin string, args ...string) *proc {
 	}()
 	t.Cleanup(func() {
 		p.stop()
+		if strings.Contains(p.out.String(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race", name)
+		}
 		if t.Failed() {
 			t.Logf("--- %s output (last 3000 bytes):\n%s", name, tail(p.out.String(), 3000))
 		}

@@ -1,6 +1,7 @@
 package playerapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -28,11 +29,15 @@ func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Sessi
 	rd := buf.NewReader()
 	sp := mpegts.NewSplicer()
 	var out []byte
+	first, cancel := context.WithTimeout(ctx, h.cfg.StartTimeout)
+	defer cancel()
+	next := first // until the first piece, wait at most StartTimeout
 	for {
-		p, gap, err := rd.Next(ctx)
+		p, gap, err := rd.Next(next)
 		if err != nil {
 			return
 		}
+		next = ctx
 		out = out[:0]
 		if gap {
 			out = sp.Gap(out)

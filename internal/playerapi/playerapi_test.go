@@ -1,0 +1,90 @@
+package playerapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+// refusingStreams is a Streams that records what was asked and starts nothing.
+type refusingStreams struct{ asked []transport.InfoHash }
+
+func (r *refusingStreams) Open(_ context.Context, c Content) (*swarm.Session, func(), error) {
+	r.asked = append(r.asked, c.InfoHash)
+	return nil, nil, errors.New("not in this test")
+}
+
+const ih = "0a4848271c91ce2d8965ce416267c25047dc8141"
+
+func get(h http.Handler, remote, target string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req.RemoteAddr = remote
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
+	s := &refusingStreams{}
+	h := New(Config{}, s)
+	if w := get(h, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code != http.StatusForbidden {
+		t.Fatalf("remote address got %d", w.Code)
+	}
+	if len(s.asked) != 0 {
+		t.Fatal("a refused request started a stream")
+	}
+	if w := get(h, "127.0.0.1:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
+		t.Fatal("this machine was refused")
+	}
+	open := New(Config{BindAll: true}, s)
+	if w := get(open, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
+		t.Fatal("--bind-all still refused")
+	}
+	if w := get(h, "127.0.0.1:1", "/ace/getstream?infohash="+ih); w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatal("no CORS header")
+	}
+}
+
+func TestSelectors(t *testing.T) {
+	s := &refusingStreams{}
+	h := New(Config{}, s)
+	for _, q := range []string{"content_id=" + ih, "id=" + strings.ToUpper(ih), "infohash=" + ih,
+		"magnet=" + "magnet:?xt=urn:btih:" + ih + "%26tr=udp://t:1"} {
+		s.asked = nil
+		get(h, "127.0.0.1:1", "/ace/getstream?"+q)
+		if len(s.asked) != 1 || s.asked[0].String() != ih {
+			t.Errorf("%s: asked %v", q, s.asked)
+		}
+	}
+	for q, want := range map[string]string{
+		"infohash=xyz":         "failed to load content",
+		"url=/no/such.acelive": "failed to load content",
+		"magnet=http://x":      "failed to load content",
+		"":                     "missing content selector",
+	} {
+		w := get(h, "127.0.0.1:1", "/ace/getstream?"+q)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%q: %d %q", q, w.Code, w.Body.String())
+		}
+	}
+}
+
+// Without pid the session key is md5 of the client IP, as in AceStream's documented example.
+func TestSessionKey(t *testing.T) {
+	req := httptest.NewRequest(http.MethodGet, "/ace/getstream", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	if k := sessionKey(req); k != "f528764d624db129b32c21fbca0cb8d6" {
+		t.Fatalf("key %s", k)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/ace/getstream?pid=abc", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	if k := sessionKey(req); k == "f528764d624db129b32c21fbca0cb8d6" {
+		t.Fatal("pid ignored")
+	}
+}
