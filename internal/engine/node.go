@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
@@ -110,4 +111,12 @@ func roleOf(m Mode) uint8 {
 		return wire.RoleStartup
 	}
 	return wire.RoleViewer
+}
+
+// ActiveStreams lists the streams a viewer engine is running a session for.
+func (n *Node) ActiveStreams() []transport.InfoHash {
+	if v, ok := n.mode.(*viewer); ok {
+		return v.active()
+	}
+	return nil
 }

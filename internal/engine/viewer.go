@@ -118,3 +118,14 @@ func (v *viewer) release(ih transport.InfoHash, st *stream) {
 		}
 	})
 }
+
+// active lists the streams with a running session.
+func (v *viewer) active() []transport.InfoHash {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []transport.InfoHash
+	for ih := range v.streams {
+		out = append(out, ih)
+	}
+	return out
+}

@@ -124,12 +124,13 @@ func (h *Host) serve(ctx context.Context, nc net.Conn) {
 	if err == nil {
 		s = h.session(transport.InfoHash(hs.InfoHash))
 	}
-	if s == nil || hs.PeerID == h.PeerID {
+	if s == nil {
 		nc.Close()
 		return
 	}
 	nc.SetDeadline(time.Now().Add(handshakeWait))
-	if _, err := nc.Write(wire.Handshake{InfoHash: hs.InfoHash, PeerID: h.PeerID}.Marshal()); err != nil {
+	_, err = nc.Write(wire.Handshake{InfoHash: hs.InfoHash, PeerID: h.PeerID}.Marshal())
+	if err != nil || hs.PeerID == h.PeerID { // a node that dialed itself learns so from our peer id
 		nc.Close()
 		return
 	}

@@ -17,6 +17,7 @@ type peer struct {
 	c           *conn
 	role        uint8
 	listen      netip.AddrPort // where it accepts connections; invalid if unknown
+	dialed      bool           // we opened the connection
 	hello       bool
 	window      wire.WindowInfo
 	chokedUs    bool

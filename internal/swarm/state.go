@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -70,11 +71,12 @@ func (st *loopState) addIncoming(a accepted) {
 func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) {
 	s := st.s
 	c := newConn(nc, id, &s.sent, &s.recv)
-	if id == s.cfg.PeerID || st.peers[id] != nil || st.isBanned(c.remote.Addr()) || len(st.peers) >= s.cfg.MaxPeers {
+	if id == s.cfg.PeerID || st.isBanned(c.remote.Addr()) || !st.resolveDuplicate(id, dialedTo.IsValid()) ||
+		len(st.peers) >= s.cfg.MaxPeers {
 		nc.Close()
 		return
 	}
-	p := &peer{c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, listen: dialedTo}
+	p := &peer{c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, listen: dialedTo, dialed: dialedTo.IsValid()}
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
 	s.npeers.Store(int64(len(st.peers)))
@@ -83,6 +85,24 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 	c.send(st.helloMsg())
 	c.send(&wire.Message{Type: wire.Unchoke})
 	p.sentPex = time.Now().Add(pexFirst - pexEvery)
+}
+
+// resolveDuplicate decides, when two nodes dialed each other at once, which connection both keep:
+// the one dialed by the node with the smaller peer id. It reports whether the new one stays.
+func (st *loopState) resolveDuplicate(id [20]byte, dialedByMe bool) bool {
+	old := st.peers[id]
+	if old == nil {
+		return true
+	}
+	if old.dialed == dialedByMe {
+		return false
+	}
+	iDialWins := bytes.Compare(st.s.cfg.PeerID[:], id[:]) < 0
+	if dialedByMe != iDialWins {
+		return false
+	}
+	st.dropPeer(old)
+	return true
 }
 
 func (st *loopState) mayDownloadFrom(a netip.AddrPort) bool {

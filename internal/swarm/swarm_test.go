@@ -32,7 +32,12 @@ func testFile(t *testing.T) (*transport.File, ed25519.PrivateKey) {
 
 func startNode(t *testing.T, ctx context.Context, ip string, cfg Config) *testNode {
 	t.Helper()
-	ln, err := net.Listen("tcp", ip+":0")
+	return startNodeAt(t, ctx, netip.AddrPortFrom(netip.MustParseAddr(ip), 0), cfg)
+}
+
+func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Config) *testNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", at.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,4 +201,29 @@ func TestForgedBlockBansPeer(t *testing.T) {
 	if p, _, err := buf.NewReader().Next(rctx); err == nil {
 		t.Fatalf("reader got piece %d", p.Header.Number)
 	}
+}
+
+// Two nodes that dial each other at the same moment end up with one connection, not zero.
+func TestSimultaneousDialsKeepOneConnection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, _ := testFile(t)
+	lnA, _ := net.Listen("tcp", "127.0.0.7:0")
+	lnB, _ := net.Listen("tcp", "127.0.0.8:0")
+	addrA, addrB := netip.MustParseAddrPort(lnA.Addr().String()), netip.MustParseAddrPort(lnB.Addr().String())
+	lnA.Close()
+	lnB.Close()
+	a := startNodeAt(t, ctx, addrA, Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{addrB}})
+	b := startNodeAt(t, ctx, addrB, Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{addrA}})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if a.sess.Stats().Peers == 1 && b.sess.Stats().Peers == 1 {
+			time.Sleep(1500 * time.Millisecond) // and it stays so
+			if a.sess.Stats().Peers == 1 && b.sess.Stats().Peers == 1 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("peers: a=%d b=%d, want 1 and 1", a.sess.Stats().Peers, b.sess.Stats().Peers)
 }
