@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return runEngine(ctx, args, env)
 	case "tracker":
 		return runTracker(ctx, args, env)
+	case "metatracker":
+		return runMetatracker(ctx, args, env)
 	case "info":
 		return runInfo(ctx, args, env)
 	case "demo":
@@ -62,13 +64,15 @@ func run(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stdout, helpText)
 		return nil
 	}
-	return usagef("unknown command %q (commands: engine, tracker, info, demo; run 'aceswarm help')", cmd)
+	return usagef("unknown command %q (commands: engine, tracker, metatracker, info, demo; run 'aceswarm help')", cmd)
 }
 
 const helpText = `aceswarm: an open peer-to-peer live-streaming network, compatible with AceStream 3.0.
 
   aceswarm [engine flags]            run a node (viewer engine unless a --stream-*-node flag is given)
   aceswarm tracker --listen ADDR     run a BitTorrent tracker (HTTP /announce and UDP)
+  aceswarm metatracker --listen ADDR --config FILE
+                                     run a metatracker
   aceswarm info FILE|URL             print a transport file as JSON
   aceswarm demo                      run a whole swarm on this machine with a test stream
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -32,12 +33,11 @@ type engineFlags struct {
 	sourceNode, supportNode, startupNode         bool
 	showVersion, clientConsole                   bool
 	downloadFrom, uploadTo, trackers, metas, sns listFlag
-	privateNode, apiPort, maxConnections         int
-	maxUploadSlots, statsInterval                int
+	privateNode, apiPort, statsInterval          int
 	statsPeers, remoteAccess                     bool
 	libPath, monitorIP, token, cacheType         string
 	ipFilter, geoipDB, logLevel                  string
-	bitrate, cacheSize                           int64
+	bitrate, cacheSize, rotateBytes              int64
 }
 
 func (f *engineFlags) define(fs *flag.FlagSet) {
@@ -69,9 +69,10 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.Var(&f.sns, "startup-node", "IP:PORT of a startup node for the transport file (repeatable)")
 	fs.StringVar(&f.cacheType, "live-cache-type", "disk", "disk or memory")
 	fs.Int64Var(&f.cacheSize, "live-cache-size", 209715200, "live cache size in bytes")
-	fs.IntVar(&c.MaxPeers, "max-peers", 50, "most peers connected at once")
-	fs.IntVar(&f.maxConnections, "max-connections", 200, "most TCP connections")
-	fs.IntVar(&f.maxUploadSlots, "max-upload-slots", 50, "most upload slots")
+	fs.IntVar(&c.MaxPeers, "max-peers", engine.DefaultMaxPeers, "most peers connected at once, per stream")
+	fs.IntVar(&c.MaxConnections, "max-connections", engine.DefaultMaxConnections, "most incoming TCP connections open at once")
+	fs.IntVar(&c.MaxUploadSlots, "max-upload-slots", engine.DefaultMaxUploadSlots, "most peers served at once, per stream")
+	fs.Int64Var(&f.rotateBytes, "startup-rotate-bytes", engine.DefaultRotateBytes, "startup node: a peer that downloaded this much may be rotated out for a newcomer")
 	fs.IntVar(&f.statsInterval, "stats-report-interval", 60, "monitoring refresh, seconds")
 	fs.BoolVar(&f.statsPeers, "stats-report-peers", false, "list connected peers in monitoring")
 	fs.BoolVar(&f.remoteAccess, "service-remote-access", false, "allow the web interface from other machines")
@@ -132,12 +133,30 @@ func (f *engineFlags) build() error {
 	if f.bitrate < 0 {
 		return usagef("--bitrate %d: must not be negative", f.bitrate)
 	}
-	c.Bitrate, c.LiveCacheSize = f.bitrate, f.cacheSize
+	c.Bitrate, c.LiveCacheSize, c.LiveCacheType, c.RotateBytes = f.bitrate, f.cacheSize, f.cacheType, f.rotateBytes
 	if f.cacheType != "disk" && f.cacheType != "memory" {
 		return usagef("--live-cache-type %q: want disk or memory", f.cacheType)
 	}
 	if f.privateNode != 0 && f.privateNode != 1 {
 		return usagef("--private-node %d: want 0 or 1", f.privateNode)
+	}
+	if f.rotateBytes <= 0 {
+		return usagef("--startup-rotate-bytes %d: must be positive", f.rotateBytes)
+	}
+	if f.statsInterval <= 0 {
+		return usagef("--stats-report-interval %d: must be a positive number of seconds", f.statsInterval)
+	}
+	c.Private, c.StatsInterval, c.StatsPeers = f.privateNode == 1, time.Duration(f.statsInterval)*time.Second, f.statsPeers
+	c.RemoteAccess, c.AccessToken = f.remoteAccess, f.token
+	if strings.Contains(f.token, "/") {
+		return usagef("--service-access-token: must not contain /")
+	}
+	if f.monitorIP != "" {
+		ip, err := netip.ParseAddr(f.monitorIP)
+		if err != nil {
+			return usagef("--monitor-node-ip %q: want an IP address", f.monitorIP)
+		}
+		c.MonitorIP = ip
 	}
 	for _, a := range f.downloadFrom {
 		ap, err := netip.ParseAddrPort(a)
@@ -146,9 +165,16 @@ func (f *engineFlags) build() error {
 		}
 		c.DownloadFrom = append(c.DownloadFrom, ap)
 	}
-	for _, a := range append(slices.Clone(f.uploadTo), f.sns...) {
+	for _, a := range f.uploadTo {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			return usagef("--upload-to %q: want IPv4_ADDRESS:PORT", a)
+		}
+		c.UploadTo = append(c.UploadTo, ap)
+	}
+	for _, a := range f.sns {
 		if _, err := netip.ParseAddrPort(a); err != nil {
-			return usagef("%q: want IPv4_ADDRESS:PORT (--upload-to, --startup-node)", a)
+			return usagef("--startup-node %q: want IPv4_ADDRESS:PORT", a)
 		}
 	}
 	c.Trackers, c.Metatrackers, c.StartupNodes = f.trackers, f.metas, f.sns
@@ -178,9 +204,7 @@ func checkSourceFlags(c *engine.Config) error {
 // notYet lists flags that are parsed but whose behaviour is not built yet.
 func (f *engineFlags) notYet(fs *flag.FlagSet) []string {
 	var out []string
-	for _, name := range []string{"upload-to", "private-node", "monitor-node-ip", "api-port", "max-connections",
-		"max-upload-slots", "stats-report-interval", "stats-report-peers", "service-remote-access",
-		"service-access-token", "ip-filter-config", "geoip-db", "live-cache-type"} {
+	for _, name := range []string{"api-port", "ip-filter-config", "geoip-db"} {
 		fs.Visit(func(fl *flag.Flag) {
 			if fl.Name == name {
 				out = append(out, "--"+name)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/metatracker"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
@@ -23,6 +24,25 @@ func runTracker(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	srv, err := tracker.New(tracker.Config{Listen: *listen, Logger: log})
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return srv.Run(ctx)
+}
+
+func runMetatracker(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("aceswarm metatracker")
+	listen := fs.String("listen", ":8080", "host:port to answer on")
+	config := fs.String("config", "", "JSON configuration, re-read when it changes")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(env.Stderr, *level)
+	if err != nil {
+		return err
+	}
+	srv, err := metatracker.New(metatracker.ServerConfig{Listen: *listen, ConfigPath: *config, Logger: log})
 	if err != nil {
 		return usageError{err.Error()}
 	}

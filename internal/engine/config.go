@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -50,8 +52,21 @@ type Config struct {
 	Metatrackers []string
 	StartupNodes []string
 
-	MaxPeers      int
-	LiveCacheSize int64
+	MaxPeers       int
+	MaxUploadSlots int
+	MaxConnections int
+	RotateBytes    int64 // startup node: rotate out peers that downloaded this much
+	LiveCacheSize  int64
+	LiveCacheType  string // "disk" (default) or "memory"
+
+	Private   bool             // --private-node 1
+	UploadTo  []netip.AddrPort // --upload-to
+	MonitorIP netip.Addr       // --monitor-node-ip
+
+	StatsInterval time.Duration // --stats-report-interval
+	StatsPeers    bool          // --stats-report-peers
+	RemoteAccess  bool          // --service-remote-access
+	AccessToken   string        // --service-access-token
 
 	// Not flags: tuning and tests.
 	PieceDuration time.Duration // about how long a piece lasts
@@ -60,6 +75,14 @@ type Config struct {
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
 	Logger        *slog.Logger
 }
+
+// Defaults of the limits (AceStream does not publish its own).
+const (
+	DefaultMaxPeers       = 50
+	DefaultMaxUploadSlots = 50
+	DefaultMaxConnections = 1000
+	DefaultRotateBytes    = 4 << 20
+)
 
 // Defaults fills zero tuning values.
 func (c *Config) Defaults() {
@@ -76,7 +99,29 @@ func (c *Config) Defaults() {
 		c.StartTimeout = 60 * time.Second
 	}
 	if c.MaxPeers == 0 {
-		c.MaxPeers = 50
+		c.MaxPeers = DefaultMaxPeers
+	}
+	if c.MaxUploadSlots == 0 {
+		c.MaxUploadSlots = DefaultMaxUploadSlots
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.RotateBytes == 0 {
+		c.RotateBytes = DefaultRotateBytes
+	}
+	if c.LiveCacheType == "" {
+		c.LiveCacheType = "disk"
+	}
+	if c.CacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			c.CacheDir = filepath.Join(dir, "aceswarm")
+		} else {
+			c.CacheDir = filepath.Join(os.TempDir(), "aceswarm")
+		}
+	}
+	if c.StatsInterval == 0 {
+		c.StatsInterval = 60 * time.Second
 	}
 	if c.LiveCacheSize == 0 {
 		c.LiveCacheSize = 209715200
@@ -119,6 +164,14 @@ func (c *Config) Validate() error {
 	}
 	if c.LiveCacheSize < 1<<20 {
 		return fmt.Errorf("--live-cache-size %d: at least 1048576 bytes", c.LiveCacheSize)
+	}
+	if c.LiveCacheType != "disk" && c.LiveCacheType != "memory" {
+		return fmt.Errorf("--live-cache-type %q: want disk or memory", c.LiveCacheType)
+	}
+	for name, v := range map[string]int{"--max-peers": c.MaxPeers, "--max-upload-slots": c.MaxUploadSlots, "--max-connections": c.MaxConnections} {
+		if v <= 0 {
+			return fmt.Errorf("%s %d: must be positive", name, v)
+		}
 	}
 	return nil
 }

@@ -7,11 +7,18 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/aceswarm/aceswarm/internal/nodeweb"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/version"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
@@ -22,11 +29,23 @@ type Node struct {
 	ln     net.Listener
 	host   *swarm.Host
 	mux    *http.ServeMux
+	web    *nodeweb.Web
 	peerID [20]byte
 	bind   netip.Addr
 	port   uint16
 	api    net.Listener // viewer: player API
 	mode   modeRunner
+	live   string // the live cache folder of this node, when on disk
+
+	mu       sync.Mutex // guards limits and sessions
+	limits   limits
+	sessions map[*swarm.Session]bool
+}
+
+// limits are the settings the web interface changes on the fly.
+type limits struct {
+	maxPeers, maxSlots, maxConns int
+	downloadFrom                 []netip.AddrPort
 }
 
 type modeRunner interface {
@@ -39,7 +58,11 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("mode", cfg.Mode.String()), mux: http.NewServeMux(), peerID: swarm.NewPeerID()}
+	n := &Node{
+		cfg: cfg, log: cfg.Logger.With("mode", cfg.Mode.String()), mux: http.NewServeMux(), peerID: swarm.NewPeerID(),
+		limits:   limits{maxPeers: cfg.MaxPeers, maxSlots: cfg.MaxUploadSlots, maxConns: cfg.MaxConnections, downloadFrom: cfg.DownloadFrom},
+		sessions: map[*swarm.Session]bool{},
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("--port %d: %w", cfg.Port, err)
@@ -47,6 +70,12 @@ func New(cfg Config) (*Node, error) {
 	ap := netip.MustParseAddrPort(ln.Addr().String())
 	n.ln, n.port, n.bind = ln, ap.Port(), ap.Addr().Unmap()
 	n.host = swarm.NewHost(ln, n.peerID, n.mux, n.log)
+	n.admission()
+	n.web = nodeweb.New(nodeweb.Config{
+		Version: version.Version, Token: cfg.AccessToken, RemoteAccess: cfg.RemoteAccess, MonitorIP: cfg.MonitorIP,
+		Interval: cfg.StatsInterval, ReportPeers: cfg.StatsPeers, Logger: n.log,
+	}, n)
+	n.mux.Handle("/app/", n.web)
 	switch cfg.Mode {
 	case Source:
 		n.mode, err = newSource(n)
@@ -55,11 +84,62 @@ func New(cfg Config) (*Node, error) {
 	default:
 		n.mode, err = newViewer(n)
 	}
+	if err == nil {
+		err = n.prepareCache()
+	}
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return n, nil
+}
+
+// prepareCache empties this node's live cache folder (left over by a previous run), or bounds
+// the heap when the cache is in memory.
+func (n *Node) prepareCache() error {
+	if n.cfg.LiveCacheType == "memory" {
+		debug.SetMemoryLimit(n.cfg.LiveCacheSize + 64<<20)
+		return nil
+	}
+	name := "live-" + strings.NewReplacer(":", "_", ".", "_").Replace(n.Addr().String())
+	n.live = filepath.Join(n.cfg.CacheDir, name)
+	if err := os.RemoveAll(n.live); err != nil {
+		return fmt.Errorf("--cache-dir: %w", err)
+	}
+	if err := os.MkdirAll(n.live, 0o755); err != nil {
+		return fmt.Errorf("--cache-dir: %w", err)
+	}
+	return nil
+}
+
+// admission applies --private-node and --max-connections to incoming connections.
+func (n *Node) admission() {
+	n.host.MaxConns = func() int {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.limits.maxConns
+	}
+	if !n.cfg.Private {
+		return
+	}
+	n.host.AdmitPeer = n.named
+	n.host.AdmitHTTP = func(a netip.Addr) bool { return a.IsLoopback() || n.named(a) }
+}
+
+// named tells whether a private node lets addr in: --download-from, --upload-to and
+// --monitor-node-ip addresses (the IP only).
+func (n *Node) named(a netip.Addr) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if a == n.cfg.MonitorIP {
+		return true
+	}
+	for _, list := range [][]netip.AddrPort{n.limits.downloadFrom, n.cfg.UploadTo} {
+		if slices.ContainsFunc(list, func(ap netip.AddrPort) bool { return ap.Addr() == a }) {
+			return true
+		}
+	}
+	return false
 }
 
 // Addr is the peer/web address of the node.
@@ -79,26 +159,64 @@ func (n *Node) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { n.host.Run(ctx) })
+	wg.Go(func() { n.web.Run(ctx) })
 	n.log.Info("node listening", "addr", n.Addr().String())
 	err := n.mode.run(ctx)
 	cancel()
 	wg.Wait()
+	if n.live != "" {
+		os.RemoveAll(n.live)
+	}
 	return err
 }
 
 // sessionConfig is the part of a session's configuration every mode shares.
 func (n *Node) sessionConfig(role uint8) swarm.Config {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var uploadTo []netip.Addr
+	for _, a := range n.cfg.UploadTo {
+		uploadTo = append(uploadTo, a.Addr())
+	}
 	return swarm.Config{
 		Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
-		DownloadFrom: n.cfg.DownloadFrom, MaxPeers: n.cfg.MaxPeers, CacheSize: n.cfg.LiveCacheSize, Logger: n.log,
+		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
+		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
+		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheDir: n.live, Logger: n.log,
 	}
 }
 
 // runSession serves a session until ctx ends.
 func (n *Node) runSession(ctx context.Context, s *swarm.Session) error {
+	n.mu.Lock()
+	n.sessions[s] = true
+	n.mu.Unlock()
 	n.host.Add(s)
-	defer n.host.Remove(s)
+	defer func() {
+		n.host.Remove(s)
+		n.mu.Lock()
+		delete(n.sessions, s)
+		n.mu.Unlock()
+	}()
 	return s.Run(ctx)
+}
+
+func (n *Node) sessionList() []*swarm.Session {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*swarm.Session, 0, len(n.sessions))
+	for s := range n.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// ActiveStreams lists the streams a viewer engine is running a session for.
+func (n *Node) ActiveStreams() []transport.InfoHash {
+	if v, ok := n.mode.(*viewer); ok {
+		return v.active()
+	}
+	return nil
 }
 
 func roleOf(m Mode) uint8 {
@@ -111,12 +229,4 @@ func roleOf(m Mode) uint8 {
 		return wire.RoleStartup
 	}
 	return wire.RoleViewer
-}
-
-// ActiveStreams lists the streams a viewer engine is running a session for.
-func (n *Node) ActiveStreams() []transport.InfoHash {
-	if v, ok := n.mode.(*viewer); ok {
-		return v.active()
-	}
-	return nil
 }

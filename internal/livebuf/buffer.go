@@ -11,10 +11,9 @@ import (
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
-// Piece is one piece: its signed header and, once complete, all its bytes.
+// Piece is what the buffer knows of one piece; its bytes are in the store.
 type Piece struct {
 	Header   *wire.PieceHeader
-	Data     []byte
 	have     []bool
 	missing  int
 	Complete bool
@@ -28,6 +27,7 @@ func (p *Piece) HasBlock(i int) bool { return i < len(p.have) && p.have[i] }
 type Buffer struct {
 	blockLen int
 	limit    int64
+	store    Store
 
 	mu       sync.Mutex // guards everything below
 	pieces   map[uint32]*Piece
@@ -41,10 +41,17 @@ type Buffer struct {
 	notify   chan struct{}
 }
 
-// New returns an empty buffer holding at most limit bytes of piece data.
-func New(blockLen int, limit int64) *Buffer {
-	return &Buffer{blockLen: blockLen, limit: limit, pieces: map[uint32]*Piece{}, notify: make(chan struct{})}
+// New returns an empty buffer holding at most limit bytes of piece data in store (in memory
+// when store is nil).
+func New(blockLen int, limit int64, store Store) *Buffer {
+	if store == nil {
+		store = NewMemoryStore()
+	}
+	return &Buffer{blockLen: blockLen, limit: limit, store: store, pieces: map[uint32]*Piece{}, notify: make(chan struct{})}
 }
+
+// Close releases the store (a disk store removes its files).
+func (b *Buffer) Close() error { return b.store.Close() }
 
 // ErrUnknownPiece means a block came for a piece whose header is not known.
 var ErrUnknownPiece = errors.New("no header for piece")
@@ -54,15 +61,21 @@ var ErrUnknownPiece = errors.New("no header for piece")
 func (b *Buffer) AddHeader(h *wire.PieceHeader) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.pieces[h.Number]; ok || h.Number < b.floor {
+	if _, ok := b.pieces[h.Number]; ok || h.Number < b.floor || int64(h.Length) > b.limit {
+		return false
+	}
+	if len(b.pieces) > 0 && h.Number < b.first && b.bytes+int64(h.Length) > b.limit {
+		return false // older than everything held, and no room for it
+	}
+	b.evict(int64(h.Length))
+	if err := b.store.Create(h.Number, int(h.Length)); err != nil {
 		return false
 	}
 	if len(b.pieces) == 0 || h.Number < b.first {
 		b.first = h.Number
 	}
-	b.pieces[h.Number] = &Piece{Header: h, Data: make([]byte, h.Length), have: make([]bool, len(h.Blocks)), missing: len(h.Blocks)}
+	b.pieces[h.Number] = &Piece{Header: h, have: make([]bool, len(h.Blocks)), missing: len(h.Blocks)}
 	b.bytes += int64(h.Length)
-	b.evict()
 	return true
 }
 
@@ -91,7 +104,9 @@ func (b *Buffer) PutBlock(n uint32, i int, data []byte) (complete bool, err erro
 	if p.have[i] {
 		return false, nil
 	}
-	copy(p.Data[i*b.blockLen:], data)
+	if err := b.store.WriteAt(n, i*b.blockLen, data); err != nil {
+		return false, fmt.Errorf("live cache: %w", err)
+	}
 	p.have[i] = true
 	p.missing--
 	if p.missing == 0 {
@@ -112,7 +127,12 @@ func (b *Buffer) AddComplete(h *wire.PieceHeader, data []byte) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.pieces[h.Number]
-	p.Data = data
+	if p == nil {
+		return fmt.Errorf("piece %d: evicted at once", h.Number)
+	}
+	if err := b.store.WriteAt(h.Number, 0, data); err != nil {
+		return fmt.Errorf("live cache: %w", err)
+	}
 	for i := range p.have {
 		p.have[i] = true
 	}
@@ -134,12 +154,13 @@ func (b *Buffer) completeLocked(p *Piece) {
 	b.notify = make(chan struct{})
 }
 
-// evict drops the oldest pieces while the buffer is over its limit, keeping the newest one.
-func (b *Buffer) evict() {
-	for b.bytes > b.limit && len(b.pieces) > 1 {
+// evict drops the oldest pieces until room more bytes fit within the limit.
+func (b *Buffer) evict(room int64) {
+	for b.bytes+room > b.limit && len(b.pieces) > 0 {
 		if p := b.pieces[b.first]; p != nil {
 			b.bytes -= int64(p.Header.Length)
 			delete(b.pieces, b.first)
+			b.store.Remove(b.first)
 		}
 		b.first++
 		b.floor = b.first
@@ -157,6 +178,28 @@ func (b *Buffer) Get(n uint32) *Piece {
 		return p
 	}
 	return nil
+}
+
+// Data reads the bytes of complete piece n.
+func (b *Buffer) Data(n uint32) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.pieces[n]
+	if p == nil || !p.Complete {
+		return nil, fmt.Errorf("piece %d: not held", n)
+	}
+	return b.store.ReadAt(n, 0, int(p.Header.Length))
+}
+
+// Block reads block i of complete piece n.
+func (b *Buffer) Block(n uint32, i int) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.pieces[n]
+	if p == nil || !p.Complete || i < 0 || i >= len(p.Header.Blocks) {
+		return nil, fmt.Errorf("piece %d block %d: not held", n, i)
+	}
+	return b.store.ReadAt(n, i*b.blockLen, p.Header.BlockSize(i, b.blockLen))
 }
 
 // Incomplete returns piece n if its header is known and it is not complete, for the scheduler.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"os"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func piece(n uint32, key bool, size int) (*wire.PieceHeader, []byte) {
 }
 
 func TestBlocksCompleteAPiece(t *testing.T) {
-	b := New(1000, 1<<20)
+	b := New(1000, 1<<20, nil)
 	h, data := piece(5, true, 2500)
 	if !b.AddHeader(h) || b.AddHeader(h) {
 		t.Fatal("AddHeader should accept once")
@@ -39,7 +40,7 @@ func TestBlocksCompleteAPiece(t *testing.T) {
 			t.Fatalf("block %d: done=%v err=%v", i, done, err)
 		}
 	}
-	if p := b.Get(5); p == nil || !bytes.Equal(p.Data, data) {
+	if got, err := b.Data(5); err != nil || !bytes.Equal(got, data) {
 		t.Fatal("piece not complete")
 	}
 	if w := b.Window(); w.Empty || w.Last != 5 || w.Keyframe != 5 || w.NoKeyframe {
@@ -51,7 +52,7 @@ func TestBlocksCompleteAPiece(t *testing.T) {
 }
 
 func TestEvictionKeepsWithinLimit(t *testing.T) {
-	b := New(1000, 10_000)
+	b := New(1000, 10_000, nil)
 	for n := uint32(0); n < 100; n++ {
 		h, d := piece(n, n%4 == 0, 3000)
 		if err := b.AddComplete(h, d); err != nil {
@@ -71,7 +72,7 @@ func TestEvictionKeepsWithinLimit(t *testing.T) {
 }
 
 func TestReaderStartsAtKeyframeAndSkipsMissing(t *testing.T) {
-	b := New(1000, 1<<20)
+	b := New(1000, 1<<20, nil)
 	for _, n := range []uint32{10, 11, 12} {
 		h, d := piece(n, n == 11, 1000)
 		b.AddComplete(h, d)
@@ -79,12 +80,12 @@ func TestReaderStartsAtKeyframeAndSkipsMissing(t *testing.T) {
 	r := b.NewReader()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, gap, err := r.Next(ctx)
-	if err != nil || p.Header.Number != 11 || !gap {
-		t.Fatalf("first: %v %v %v", p, gap, err)
+	c, err := r.Next(ctx)
+	if err != nil || c.Header.Number != 11 || !c.Gap || c.Data[0] != 11 {
+		t.Fatalf("first: %+v %v", c, err)
 	}
-	if p, gap, _ = r.Next(ctx); p.Header.Number != 12 || gap {
-		t.Fatalf("second: %d %v", p.Header.Number, gap)
+	if c, _ = r.Next(ctx); c.Header.Number != 12 || c.Gap {
+		t.Fatalf("second: %d %v", c.Header.Number, c.Gap)
 	}
 	// 13 never comes; 14 (no keyframe) and 15 (keyframe) do: the reader skips to 15 after SkipAfter.
 	for _, n := range []uint32{14, 15} {
@@ -92,9 +93,9 @@ func TestReaderStartsAtKeyframeAndSkipsMissing(t *testing.T) {
 		b.AddComplete(h, d)
 	}
 	start := time.Now()
-	p, gap, err = r.Next(ctx)
-	if err != nil || p.Header.Number != 15 || !gap {
-		t.Fatalf("after gap: %v %v %v", p, gap, err)
+	c, err = r.Next(ctx)
+	if err != nil || c.Header.Number != 15 || !c.Gap {
+		t.Fatalf("after gap: %+v %v", c, err)
 	}
 	if waited := time.Since(start); waited < SkipAfter {
 		t.Fatalf("skipped after %v, before SkipAfter", waited)
@@ -102,10 +103,50 @@ func TestReaderStartsAtKeyframeAndSkipsMissing(t *testing.T) {
 }
 
 func TestReaderHonoursContext(t *testing.T) {
-	b := New(1000, 1<<20)
+	b := New(1000, 1<<20, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, _, err := b.NewReader().Next(ctx); err == nil {
+	if _, err := b.NewReader().Next(ctx); err == nil {
 		t.Fatal("Next returned without data")
 	}
+}
+
+// The disk store never holds more than the limit, and leaves nothing behind when closed.
+func TestDiskStoreStaysWithinLimit(t *testing.T) {
+	dir := t.TempDir() + "/live"
+	store, err := NewDiskStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(1000, 10_000, store)
+	for n := uint32(0); n < 50; n++ {
+		h, d := piece(n, n%4 == 0, 3000)
+		if err := b.AddComplete(h, d); err != nil {
+			t.Fatal(err)
+		}
+		if used := dirSize(t, dir); used > 10_000 {
+			t.Fatalf("disk cache holds %d bytes, limit 10000", used)
+		}
+		if got, err := b.Data(n); err != nil || !bytes.Equal(got, d) {
+			t.Fatalf("piece %d read back wrong: %v", n, err)
+		}
+	}
+	b.Close()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("cache folder left behind")
+	}
+}
+
+func dirSize(t *testing.T, dir string) int64 {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, e := range entries {
+		info, _ := e.Info()
+		total += info.Size()
+	}
+	return total
 }

@@ -3,6 +3,8 @@ package livebuf
 import (
 	"context"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
 // SkipAfter is how long a reader waits for a missing piece once a later piece is complete.
@@ -19,23 +21,40 @@ type Reader struct {
 // NewReader returns a reader that starts at the newest complete keyframe piece.
 func (b *Buffer) NewReader() *Reader { return &Reader{b: b} }
 
-// Next returns the next piece to play; gap tells that data was skipped before it (or it is the
-// first), so the caller must resync the stream at the piece's keyframe.
-func (r *Reader) Next(ctx context.Context) (p *Piece, gap bool, err error) {
+// Chunk is a piece handed to a reader.
+type Chunk struct {
+	Header *wire.PieceHeader
+	Data   []byte
+	// Gap tells that data was skipped before this piece (or that it is the first), so the
+	// stream must be resynced at its keyframe.
+	Gap bool
+}
+
+// Next returns the next piece to play.
+func (r *Reader) Next(ctx context.Context) (Chunk, error) {
 	for {
 		b := r.b
 		b.mu.Lock()
-		p, gap = r.step()
+		p, gap := r.step()
 		ch := b.notify
-		b.mu.Unlock()
+		var data []byte
+		var err error
 		if p != nil {
-			return p, gap, nil
+			data, err = b.store.ReadAt(p.Header.Number, 0, int(p.Header.Length))
+		}
+		b.mu.Unlock()
+		if p != nil && err == nil {
+			return Chunk{Header: p.Header, Data: data, Gap: gap}, nil
+		}
+		if p != nil {
+			r.gap = true // the piece could not be read: resync after it
+			continue
 		}
 		t := time.NewTimer(250 * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, false, ctx.Err()
+			return Chunk{}, ctx.Err()
 		case <-ch:
 		case <-t.C:
 		}

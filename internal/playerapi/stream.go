@@ -33,16 +33,16 @@ func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Sessi
 	defer cancel()
 	next := first // until the first piece, wait at most StartTimeout
 	for {
-		p, gap, err := rd.Next(next)
+		c, err := rd.Next(next)
 		if err != nil {
 			return
 		}
 		next = ctx
 		out = out[:0]
-		if gap {
+		if c.Gap {
 			out = sp.Gap(out)
 		}
-		out = sp.Write(out, p.Data)
+		out = sp.Write(out, c.Data)
 		rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 		if _, err := w.Write(out); err != nil {
 			return

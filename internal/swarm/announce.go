@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
 	"slices"
 	"sync"
@@ -23,6 +24,13 @@ const (
 // trackers lists the transport file's trackers and the configured ones.
 func (s *Session) trackers() []string {
 	out := slices.Clone(s.cfg.Trackers)
+	s.metaMu.Lock()
+	for _, u := range s.metaTrackers {
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	s.metaMu.Unlock()
 	if f, _ := s.File(); f != nil {
 		for _, u := range f.Trackers() {
 			if !slices.Contains(out, u) {
@@ -93,8 +101,7 @@ func (s *Session) announce(ctx context.Context, url string, ev tracker.AnnounceE
 	}
 	a := tracker.Announce{TrackerUrl: url, Request: req, Context: ctx, Slogger: s.log}
 	if b := s.cfg.Bind; b.IsValid() && !b.IsUnspecified() {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: b.AsSlice()}}
-		a.DialContext = d.DialContext
+		a.DialContext = s.dialer().DialContext
 		a.ListenPacket = func(network, _ string) (net.PacketConn, error) {
 			return net.ListenPacket(network, net.JoinHostPort(b.String(), "0"))
 		}
@@ -118,4 +125,18 @@ func (s *Session) announce(ctx context.Context, url string, ev tracker.AnnounceE
 		wait = maxAnnounceInterval
 	}
 	return max(wait, announceRetry), nil
+}
+
+// dialer dials from the node's --bind address.
+func (s *Session) dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: dialTimeout}
+	if b := s.cfg.Bind; b.IsValid() && !b.IsUnspecified() {
+		d.LocalAddr = &net.TCPAddr{IP: b.AsSlice()}
+	}
+	return d
+}
+
+// httpTransport makes HTTP requests from the node's --bind address.
+func (s *Session) httpTransport() *http.Transport {
+	return &http.Transport{DialContext: s.dialer().DialContext, MaxIdleConns: 2, IdleConnTimeout: time.Minute}
 }

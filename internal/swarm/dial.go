@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
@@ -17,9 +18,10 @@ const (
 )
 
 type knownAddr struct {
-	next  time.Time
-	fails int
-	self  bool
+	next    time.Time
+	fails   int
+	self    bool
+	startup bool // a startup node: dialed before other peers
 }
 
 type dialResult struct {
@@ -52,7 +54,15 @@ func (st *loopState) connected(a netip.AddrPort) bool {
 func (st *loopState) dialMore() {
 	now := time.Now()
 	limited := len(st.s.cfg.DownloadFrom) > 0
-	for a, k := range st.known {
+	addrs := make([]netip.AddrPort, 0, len(st.known))
+	for a := range st.known {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int { // startup nodes first
+		return boolInt(st.known[b].startup) - boolInt(st.known[a].startup)
+	})
+	for _, a := range addrs {
+		k := st.known[a]
 		if len(st.peers)+len(st.dialing) >= st.s.cfg.MaxPeers {
 			return
 		}
@@ -68,7 +78,7 @@ func (st *loopState) dialMore() {
 }
 
 func (st *loopState) dial(a netip.AddrPort) {
-	nc, id, err := dialPeer(st.ctx, st.s.cfg.Bind, a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
+	nc, id, err := dialPeer(st.ctx, st.s.dialer(), a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
 	select {
 	case st.s.dialed <- dialResult{a, nc, id, err}:
 	case <-st.ctx.Done():
@@ -102,12 +112,8 @@ func (st *loopState) dialDone(r dialResult) {
 	st.addConn(r.nc, r.id, r.addr)
 }
 
-// dialPeer connects from bind (when valid) to a and exchanges handshakes.
-func dialPeer(ctx context.Context, bind netip.Addr, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
-	d := net.Dialer{Timeout: dialTimeout}
-	if bind.IsValid() && !bind.IsUnspecified() {
-		d.LocalAddr = &net.TCPAddr{IP: bind.AsSlice()}
-	}
+// dialPeer connects to a and exchanges handshakes.
+func dialPeer(ctx context.Context, d *net.Dialer, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
 	nc, err := d.DialContext(ctx, "tcp", a.String())
 	if err != nil {
 		return nil, [20]byte{}, err
@@ -127,4 +133,11 @@ func dialPeer(ctx context.Context, bind netip.Addr, a netip.AddrPort, hs wire.Ha
 	}
 	nc.SetDeadline(time.Time{})
 	return nc, theirs.PeerID, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

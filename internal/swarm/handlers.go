@@ -52,7 +52,7 @@ func (st *loopState) handle(ev event) {
 	case wire.Pex:
 		st.addKnown(m.Peers)
 	case wire.GetMetadata:
-		if raw := st.s.rawFile(); raw != nil {
+		if raw := st.s.RawFile(); raw != nil {
 			p.c.send(&wire.Message{Type: wire.Metadata, Data: raw})
 		}
 	case wire.Metadata:
@@ -75,6 +75,7 @@ func (st *loopState) onHello(p *peer, m *wire.Message) {
 	if f, _ := st.s.File(); f == nil {
 		st.askMetadata(p)
 	}
+	st.fillSlots()
 }
 
 func (st *loopState) askMetadata(p *peer) {
@@ -94,6 +95,7 @@ func (st *loopState) onMetadata(p *peer, data []byte) {
 		return
 	}
 	st.s.setFile(f, bytes.Clone(data))
+	st.addStartupNodes(parseAddrs(f.StartupNodes))
 	st.s.log.Info("transport file received", "peer", p.c.remote.String(), "name", f.Info.Name)
 	for _, q := range st.peers {
 		q.c.send(st.helloWindow())
@@ -136,20 +138,22 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 }
 
 func (st *loopState) onRequest(p *peer, m *wire.Message) {
-	f, buf := st.s.File()
-	var pc *livebuf.Piece
-	if buf != nil {
-		pc = buf.Get(m.Number)
+	if !p.unchoked {
+		return // choked peers' requests are ignored
 	}
-	if pc == nil || int(m.Block) >= len(pc.Header.Blocks) {
+	_, buf := st.s.File()
+	var data []byte
+	err := errors.New("no transport file")
+	if buf != nil {
+		data, err = buf.Block(m.Number, int(m.Block))
+	}
+	if err != nil {
 		p.c.send(&wire.Message{Type: wire.Reject, Number: m.Number, Block: m.Block})
 		return
 	}
-	bl := int(f.Info.BlockLength)
-	off := int(m.Block) * bl
-	data := pc.Data[off : off+pc.Header.BlockSize(int(m.Block), bl)]
 	if p.c.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data}) {
 		st.s.sentMedia.Add(int64(len(data)))
+		p.uploaded += int64(len(data))
 	}
 }
 
@@ -172,6 +176,7 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 		return
 	}
 	st.s.recvMedia.Add(int64(len(m.Data)))
+	p.downloaded += int64(len(m.Data))
 	if done {
 		h := buf.Get(m.Number).Header
 		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -22,6 +23,13 @@ type Host struct {
 	// Admit, when set, decides whether a connection from addr is served at all; it runs before
 	// anything is read from the connection.
 	Admit func(addr netip.Addr) bool
+	// AdmitPeer and AdmitHTTP, when set, decide once the first byte told which protocol it is.
+	AdmitPeer func(addr netip.Addr) bool
+	AdmitHTTP func(addr netip.Addr) bool
+	// MaxConns, when set, bounds the accepted connections open at once.
+	MaxConns func() int
+
+	open atomic.Int64 // accepted connections not yet closed
 
 	ln      net.Listener
 	handler http.Handler
@@ -96,13 +104,17 @@ func (h *Host) Run(ctx context.Context) error {
 	}
 }
 
-func (h *Host) serve(ctx context.Context, nc net.Conn) {
-	if h.Admit != nil {
-		ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
-		if !h.Admit(ap.Addr().Unmap()) {
-			nc.Close()
-			return
-		}
+// OpenConns is the number of accepted connections open now.
+func (h *Host) OpenConns() int { return int(h.open.Load()) }
+
+func (h *Host) serve(ctx context.Context, raw net.Conn) {
+	h.open.Add(1)
+	nc := &countedConn{Conn: raw, open: &h.open}
+	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+	addr := ap.Addr().Unmap()
+	if (h.MaxConns != nil && h.OpenConns() > h.MaxConns()) || (h.Admit != nil && !h.Admit(addr)) {
+		nc.Close()
+		return
 	}
 	nc.SetReadDeadline(time.Now().Add(handshakeWait))
 	br := bufio.NewReader(nc)
@@ -112,7 +124,12 @@ func (h *Host) serve(ctx context.Context, nc net.Conn) {
 		return
 	}
 	pc := &peekedConn{Conn: nc, r: br}
-	if first[0] != wire.FirstByte {
+	isHTTP := first[0] != wire.FirstByte
+	if (isHTTP && h.AdmitHTTP != nil && !h.AdmitHTTP(addr)) || (!isHTTP && h.AdmitPeer != nil && !h.AdmitPeer(addr)) {
+		nc.Close()
+		return
+	}
+	if isHTTP {
 		nc.SetReadDeadline(time.Time{})
 		if !h.httpLn.push(ctx, pc) {
 			nc.Close()
@@ -183,3 +200,15 @@ func (l *chanListener) Close() error {
 }
 
 func (l *chanListener) Addr() net.Addr { return l.addr }
+
+// countedConn keeps the host's count of open connections.
+type countedConn struct {
+	net.Conn
+	open *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
+}

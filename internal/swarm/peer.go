@@ -20,7 +20,11 @@ type peer struct {
 	dialed      bool           // we opened the connection
 	hello       bool
 	window      wire.WindowInfo
-	chokedUs    bool
+	chokedUs    bool // it will not serve our requests
+	unchoked    bool // we serve its requests (it holds an upload slot)
+	uploaded    int64
+	downloaded  int64
+	since       time.Time
 	mayDownload bool // we may request from it (download-from rules)
 	rejected    map[uint32]bool
 	requests    map[blockKey]time.Time

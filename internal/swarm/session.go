@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,19 +22,26 @@ import (
 
 // Config describes one session.
 type Config struct {
-	Role         uint8
-	InfoHash     transport.InfoHash
-	File         *transport.File // nil when only the infohash is known
-	Raw          []byte          // the encoded transport file, with File
-	PeerID       [20]byte
-	Bind         netip.Addr // address to dial from; also this node's address
-	ListenPort   uint16
-	Trackers     []string         // trackers beyond the transport file's
-	Peers        []netip.AddrPort // addresses to dial from the start
-	DownloadFrom []netip.AddrPort // when set, download only from these
-	MaxPeers     int
-	CacheSize    int64
-	Logger       *slog.Logger
+	Role           uint8
+	InfoHash       transport.InfoHash
+	File           *transport.File // nil when only the infohash is known
+	Raw            []byte          // the encoded transport file, with File
+	PeerID         [20]byte
+	Bind           netip.Addr // address to dial from; also this node's address
+	ListenPort     uint16
+	Trackers       []string         // trackers beyond the transport file's
+	Peers          []netip.AddrPort // addresses to dial from the start
+	DownloadFrom   []netip.AddrPort // when set, download only from these
+	MaxPeers       int
+	MaxUploadSlots int
+	Private        bool             // upload only to UploadTo
+	UploadTo       []netip.Addr     // IPs a private node uploads to
+	RotateBytes    int64            // startup node: a peer that downloaded this much may be rotated out
+	StartupNodes   []netip.AddrPort // dialed first
+	Metatrackers   []string         // beyond the transport file's
+	CacheSize      int64
+	CacheDir       string // the live cache goes to <CacheDir>/<infohash>/ on disk; memory when empty
+	Logger         *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -47,6 +55,8 @@ func (c *Config) Validate() error {
 		return errors.New("swarm: a source needs its transport file")
 	case c.MaxPeers <= 0:
 		return errors.New("swarm: max peers must be positive")
+	case c.MaxUploadSlots <= 0:
+		return errors.New("swarm: max upload slots must be positive")
 	case c.CacheSize <= 0:
 		return errors.New("swarm: cache size must be positive")
 	}
@@ -80,6 +90,11 @@ type Session struct {
 	found    chan []netip.AddrPort
 	dialed   chan dialResult
 	inbox    chan event
+	ctl      chan func(*loopState)
+	stopped  chan struct{} // closed when Run returns
+
+	metaMu       sync.Mutex // guards metaTrackers
+	metaTrackers []string   // trackers learned from metatrackers
 
 	ready     chan struct{} // closed once the transport file is known
 	fileMu    sync.Mutex    // guards file, raw, buf
@@ -119,6 +134,7 @@ func New(cfg Config) (*Session, error) {
 		cfg: cfg, log: cfg.Logger.With("infohash", cfg.InfoHash.String()),
 		incoming: make(chan accepted, 16), local: make(chan localPiece), found: make(chan []netip.AddrPort, 16),
 		dialed: make(chan dialResult, 16), inbox: make(chan event, 1024), ready: make(chan struct{}),
+		ctl: make(chan func(*loopState)), stopped: make(chan struct{}),
 	}
 	if cfg.File != nil {
 		s.setFile(cfg.File, cfg.Raw)
@@ -132,8 +148,17 @@ func (s *Session) setFile(f *transport.File, raw []byte) {
 	if s.file != nil {
 		return
 	}
+	var store livebuf.Store
+	if s.cfg.CacheDir != "" {
+		ds, err := livebuf.NewDiskStore(filepath.Join(s.cfg.CacheDir, s.cfg.InfoHash.String()))
+		if err != nil {
+			s.log.Error("disk cache unusable, keeping the live cache in memory", "err", err)
+		} else {
+			store = ds
+		}
+	}
 	s.file, s.raw = f, raw
-	s.buf = livebuf.New(int(f.Info.BlockLength), s.cfg.CacheSize)
+	s.buf = livebuf.New(int(f.Info.BlockLength), s.cfg.CacheSize, store)
 	close(s.ready)
 }
 
@@ -150,7 +175,8 @@ func (s *Session) File() (*transport.File, *livebuf.Buffer) {
 	return s.file, s.buf
 }
 
-func (s *Session) rawFile() []byte {
+// RawFile is the encoded transport file, or nil before Ready.
+func (s *Session) RawFile() []byte {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	return s.raw
@@ -191,12 +217,18 @@ func (s *Session) Publish(ctx context.Context, h *wire.PieceHeader, data []byte)
 
 // Run serves the session until ctx ends; it returns after every goroutine it started.
 func (s *Session) Run(ctx context.Context) error {
+	defer close(s.stopped)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	s.st.init(s, ctx, &wg)
 	wg.Go(func() { s.announceLoop(ctx) })
+	wg.Go(func() { s.metatrackerLoop(ctx) })
 	s.st.addKnown(s.cfg.DownloadFrom)
 	s.st.addKnown(s.cfg.Peers)
+	s.st.addStartupNodes(s.cfg.StartupNodes)
+	if f, _ := s.File(); f != nil {
+		s.st.addStartupNodes(parseAddrs(f.StartupNodes))
+	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -205,6 +237,9 @@ func (s *Session) Run(ctx context.Context) error {
 			s.st.closeAll()
 			cancel()
 			wg.Wait()
+			if _, buf := s.File(); buf != nil {
+				buf.Close()
+			}
 			return nil
 		case ev := <-s.inbox:
 			s.st.handle(ev)
@@ -215,6 +250,8 @@ func (s *Session) Run(ctx context.Context) error {
 		case addrs := <-s.found:
 			s.st.addKnown(addrs)
 			s.st.dialMore()
+		case f := <-s.ctl:
+			f(&s.st)
 		case lp := <-s.local:
 			lp.done <- s.st.publish(lp.h, lp.data)
 		case <-tick.C:
@@ -222,4 +259,15 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		s.st.schedule()
 	}
+}
+
+// parseAddrs reads IP:PORT strings, skipping bad ones.
+func parseAddrs(list []string) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range list {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			out = append(out, ap)
+		}
+	}
+	return out
 }

@@ -17,6 +17,7 @@ const (
 	banTime        = 10 * time.Minute
 	pexFirst       = 2 * time.Second
 	pexEvery       = 30 * time.Second
+	startupRevisit = 2 * time.Minute
 )
 
 type reqInfo struct {
@@ -71,19 +72,20 @@ func (st *loopState) addIncoming(a accepted) {
 func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) {
 	s := st.s
 	c := newConn(nc, id, &s.sent, &s.recv)
-	if id == s.cfg.PeerID || st.isBanned(c.remote.Addr()) || !st.resolveDuplicate(id, dialedTo.IsValid()) ||
-		len(st.peers) >= s.cfg.MaxPeers {
+	if id == s.cfg.PeerID || st.isBanned(c.remote.Addr()) || !st.resolveDuplicate(id, dialedTo.IsValid()) || !st.makeRoom() {
 		nc.Close()
 		return
 	}
-	p := &peer{c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, listen: dialedTo, dialed: dialedTo.IsValid()}
+	p := &peer{
+		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{},
+		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(),
+	}
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
 	s.npeers.Store(int64(len(st.peers)))
 	st.wg.Go(func() { c.readLoop(st.ctx, s.inbox) })
 	st.wg.Go(c.writeLoop)
 	c.send(st.helloMsg())
-	c.send(&wire.Message{Type: wire.Unchoke})
 	p.sentPex = time.Now().Add(pexFirst - pexEvery)
 }
 
@@ -138,6 +140,12 @@ func (st *loopState) dropPeer(p *peer) {
 		delete(st.requested, k)
 	}
 	st.s.npeers.Store(int64(len(st.peers)))
+	if k := st.known[p.listen]; k != nil && p.role == wire.RoleStartup && p.downloaded > 0 {
+		k.next = time.Now().Add(startupRevisit) // it served our start; leave its slot to newcomers
+	}
+	if p.unchoked {
+		st.fillSlots()
+	}
 }
 
 func (st *loopState) ban(p *peer, why error) {

@@ -43,7 +43,7 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 	}
 	addr := netip.MustParseAddrPort(ln.Addr().String())
 	cfg.PeerID, cfg.Bind, cfg.ListenPort = NewPeerID(), addr.Addr(), addr.Port()
-	cfg.MaxPeers, cfg.CacheSize = 20, 8<<20
+	cfg.MaxPeers, cfg.MaxUploadSlots, cfg.CacheSize = 20, 20, 8<<20
 	if cfg.File != nil {
 		cfg.InfoHash = cfg.File.InfoHash()
 		cfg.Raw, _ = cfg.File.Encode()
@@ -75,7 +75,7 @@ func publish(t *testing.T, ctx context.Context, src *testNode, priv ed25519.Priv
 	return data
 }
 
-func readPieces(t *testing.T, ctx context.Context, s *Session, count int) []*livebuf.Piece {
+func readPieces(t *testing.T, ctx context.Context, s *Session, count int) []livebuf.Chunk {
 	t.Helper()
 	select {
 	case <-s.Ready():
@@ -84,9 +84,9 @@ func readPieces(t *testing.T, ctx context.Context, s *Session, count int) []*liv
 	}
 	_, buf := s.File()
 	r := buf.NewReader()
-	var out []*livebuf.Piece
+	var out []livebuf.Chunk
 	for len(out) < count {
-		p, _, err := r.Next(ctx)
+		p, err := r.Next(ctx)
 		if err != nil {
 			t.Fatalf("after %d pieces: %v", len(out), err)
 		}
@@ -198,7 +198,7 @@ func TestForgedBlockBansPeer(t *testing.T) {
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer rcancel()
-	if p, _, err := buf.NewReader().Next(rctx); err == nil {
+	if p, err := buf.NewReader().Next(rctx); err == nil {
 		t.Fatalf("reader got piece %d", p.Header.Number)
 	}
 }
