@@ -123,8 +123,13 @@ func (n *Node) admission() {
 		return
 	}
 	n.host.AdmitPeer = n.named
-	n.host.AdmitHTTP = func(a netip.Addr) bool { return a.IsLoopback() || n.named(a) }
+	n.host.AdmitHTTP = func(a netip.Addr) bool { return a == localhost4 || a == localhost6 || n.named(a) }
 }
+
+var (
+	localhost4 = netip.MustParseAddr("127.0.0.1")
+	localhost6 = netip.IPv6Loopback()
+)
 
 // named tells whether a private node lets addr in: --download-from, --upload-to and
 // --monitor-node-ip addresses (the IP only).

@@ -140,3 +140,6 @@ func (s *Session) dialer() *net.Dialer {
 func (s *Session) httpTransport() *http.Transport {
 	return &http.Transport{DialContext: s.dialer().DialContext, MaxIdleConns: 2, IdleConnTimeout: time.Minute}
 }
+
+// HasTracker tells whether the session announces to url.
+func (s *Session) HasTracker(url string) bool { return slices.Contains(s.trackers(), url) }

@@ -32,6 +32,7 @@ func (st *loopState) handle(ev event) {
 	case wire.Window:
 		p.window = m.Window
 	case wire.Have:
+		st.seenAt(m.Number)
 		p.noteHave(m.Number, m.Keyframe)
 		delete(p.rejected, m.Number)
 	case wire.GetHeader:

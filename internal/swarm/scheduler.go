@@ -9,8 +9,9 @@ import (
 )
 
 const (
-	lookahead = 40 // pieces behind the newest that are still worth fetching
-	urgent    = 4  // pieces fetched strictly in order before rarest-first applies
+	lookahead   = 40 // pieces behind the newest that are still worth fetching
+	urgent      = 4  // pieces fetched strictly in order before rarest-first applies
+	sourceGrace = 500 * time.Millisecond
 )
 
 // wanted tells whether piece n is worth keeping.
@@ -142,20 +143,44 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 	return sent
 }
 
-// pick chooses the least busy usable peer holding piece n, sparing the source.
+// pick chooses the least busy usable peer holding piece n. The source is spared: while another
+// peer could serve the piece, the source is asked only once the piece has been known for
+// sourceGrace and no other peer has it yet.
 func (st *loopState) pick(n uint32) *peer {
-	var best *peer
-	score := func(p *peer) int {
-		s := len(p.requests)
-		if p.role == wire.RoleSource {
-			s += maxRequests / 4
-		}
-		return s
-	}
+	var best, bestRelay *peer
+	relays := false
 	for _, p := range st.peers {
-		if st.usable(p) && p.has(n) && (best == nil || score(p) < score(best)) {
+		if !p.hello || !p.mayDownload || p.chokedUs {
+			continue
+		}
+		if p.role != wire.RoleSource {
+			relays = true
+		}
+		if len(p.requests) >= maxRequests || !p.has(n) {
+			continue
+		}
+		if p.role != wire.RoleSource && (bestRelay == nil || len(p.requests) < len(bestRelay.requests)) {
+			bestRelay = p
+		}
+		if best == nil || len(p.requests) < len(best.requests) {
 			best = p
 		}
 	}
+	if bestRelay != nil {
+		return bestRelay
+	}
+	if relays && time.Since(st.seenAt(n)) < sourceGrace {
+		return nil
+	}
 	return best
+}
+
+// seenAt is when this node first heard of piece n.
+func (st *loopState) seenAt(n uint32) time.Time {
+	t, ok := st.seen[n]
+	if !ok {
+		t = time.Now()
+		st.seen[n] = t
+	}
+	return t
 }

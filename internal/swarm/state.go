@@ -39,6 +39,7 @@ type loopState struct {
 	requested  map[blockKey]reqInfo
 	hdrPending map[uint32]time.Time
 	metaAsked  map[*peer]bool
+	seen       map[uint32]time.Time // when each piece was first announced to us
 
 	started    bool   // a viewer or relay chose where to start
 	next       uint32 // lowest piece still wanted
@@ -51,7 +52,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 		s: s, ctx: ctx, wg: wg,
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{}, known: map[netip.AddrPort]*knownAddr{},
 		dialing: map[netip.AddrPort]bool{}, banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
-		hdrPending: map[uint32]time.Time{}, metaAsked: map[*peer]bool{},
+		hdrPending: map[uint32]time.Time{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
 	}
 }
 
@@ -180,6 +181,11 @@ func (st *loopState) tick() {
 		if now.Sub(r.at) > requestTimeout {
 			delete(st.requested, k)
 			delete(r.p.requests, k)
+		}
+	}
+	for n := range st.seen {
+		if st.started && n+lookahead < st.next {
+			delete(st.seen, n)
 		}
 	}
 	for n, at := range st.hdrPending {
