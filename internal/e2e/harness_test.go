@@ -97,8 +97,14 @@ func (s *syncBuffer) String() string {
 
 func start(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, nil, name, bin, args...)
+}
+
+// startIn starts a process reading stdin from in.
+func startIn(t *testing.T, in io.Reader, name string, bin string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Stdin = p.out, p.out, in
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -62,7 +62,7 @@ func runSource(t *testing.T, ctx context.Context, ip string, edit func(*Config))
 		edit(&cfg)
 	}
 	n := runNode(t, ctx, cfg)
-	path := filepath.Join(dir, "s.acelive")
+	path := filepath.Join(dir, cfg.Name+".acelive")
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if f, _, err := transport.Load(ctx, http.DefaultClient, path); err == nil {
 			return n, f, path

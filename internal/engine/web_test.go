@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/nodeweb"
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+func monitoring(t *testing.T, url string) nodeweb.Report {
+	t.Helper()
+	code, body := getJSON(t, url, "")
+	if code != 200 {
+		t.Fatalf("%s: %d %s", url, code, body)
+	}
+	var r nodeweb.Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// /app/update changes what monitoring reports and what the node enforces; a wrong token gets 403
+// and changes nothing.
+func TestWebInterfaceUpdateAndToken(t *testing.T) {
+	ctx := t.Context()
+	src, _, path := runSource(t, ctx, "127.0.0.90", func(c *Config) {
+		c.AccessToken, c.StatsInterval, c.StatsPeers = "qwerty", time.Second, true
+	})
+	for i, ip := range []string{"127.0.0.91", "127.0.0.92"} {
+		v := runNode(t, ctx, Config{Mode: Viewer, Bind: ip, HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()}})
+		play(t, ctx, streamURL(v, path)).starts(t, fmt.Sprint("viewer ", i+1))
+	}
+	base := fmt.Sprintf("http://%s/app/", src.Addr())
+	waitFor(t, 5*time.Second, "monitoring shows two peers", func() bool {
+		r := monitoring(t, base+"qwerty/monitoring")
+		return r.ConnectedPeersCount == 2 && len(r.ConnectedPeers) == 2 && r.UploadSlots == 2
+	})
+	r := monitoring(t, base+"qwerty/monitor")
+	if r.Version == "" || r.MaxPeers != DefaultMaxPeers || r.MaxUploadSlots != DefaultMaxUploadSlots || r.MaxConnections != DefaultMaxConnections {
+		t.Fatalf("monitor: %+v", r)
+	}
+	for _, bad := range []string{base + "monitoring", base + "wrong/monitoring", base + "wrong/update?max_peers=1"} {
+		if code, _ := getJSON(t, bad, ""); code != 403 {
+			t.Fatalf("%s: %d, want 403", bad, code)
+		}
+	}
+	if r := monitoring(t, base+"qwerty/monitoring"); r.MaxPeers != DefaultMaxPeers {
+		t.Fatal("a request with a wrong token changed max_peers")
+	}
+	if code, body := getJSON(t, base+"qwerty/update?max_peers=zero", ""); code != 400 {
+		t.Fatalf("bad value: %d %s", code, body)
+	}
+	if code, body := getJSON(t, base+"qwerty/update?max_peers=1&max_upload_slots=1", ""); code != 200 {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	r = monitoring(t, base+"qwerty/monitoring")
+	if r.MaxPeers != 1 || r.MaxUploadSlots != 1 {
+		t.Fatalf("after update: %+v", r)
+	}
+	waitFor(t, 5*time.Second, "the node enforces max_peers=1", func() bool {
+		r := monitoring(t, base+"qwerty/monitoring")
+		return r.ConnectedPeersCount == 1 && r.UploadSlots == 1
+	})
+	code, body := getJSON(t, base+"qwerty/get_transport_file?format=raw", "")
+	if f, err := transport.Decode(body); code != 200 || err != nil || f.Info.Name != "s" {
+		t.Fatalf("get_transport_file: %d %v", code, err)
+	}
+}
+
+// The web interface answers only this machine unless --service-remote-access.
+func TestWebInterfaceRefusesOtherMachines(t *testing.T) {
+	ip := nonLoopbackIP(t)
+	ctx := t.Context()
+	closed, _, _ := runSource(t, ctx, "", nil) // on every address
+	open, _, _ := runSource(t, ctx, "", func(c *Config) { c.RemoteAccess = true })
+	at := func(n *Node, host string) string {
+		return fmt.Sprintf("http://%s/app/monitoring", net.JoinHostPort(host, fmt.Sprint(n.Addr().Port())))
+	}
+	for _, n := range []*Node{closed, open} {
+		if code, body := getJSON(t, at(n, "127.0.0.1"), "127.0.0.1"); code != 200 {
+			t.Fatalf("this machine got %d: %s", code, body)
+		}
+	}
+	if code, _ := getJSON(t, at(closed, ip), ip); code != 403 {
+		t.Fatalf("a request from %s got %d without --service-remote-access, want 403", ip, code)
+	}
+	if code, body := getJSON(t, at(open, ip), ip); code != 200 {
+		t.Fatalf("with --service-remote-access: %d %s", code, body)
+	}
+}
+
+// nonLoopbackIP is an address of this machine that is not loopback: requests from it count as
+// coming from another machine.
+func nonLoopbackIP(t *testing.T) string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	t.Skip("this machine has no non-loopback IPv4 address")
+	return ""
+}
