@@ -214,25 +214,34 @@ func (f *engineFlags) notYet(fs *flag.FlagSet) []string {
 	return out
 }
 
-func runEngine(ctx context.Context, args []string, env Env) error {
+// parseEngine parses an engine command line.
+func parseEngine(args []string) (*engineFlags, *flag.FlagSet, error) {
 	if err := checkRemoved(args); err != nil {
-		return err
+		return nil, nil, err
 	}
 	var f engineFlags
 	fs := newFlagSet("aceswarm")
 	f.define(fs)
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+		return nil, nil, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if f.showVersion {
+		return &f, fs, nil
+	}
+	return &f, fs, f.build()
+}
+
+func runEngine(ctx context.Context, args []string, env Env) error {
+	f, fs, err := parseEngine(args)
+	if err != nil {
+		return err
 	}
 	if f.showVersion {
 		fmt.Fprintln(env.Stdout, version.Line())
 		return nil
-	}
-	if err := f.build(); err != nil {
-		return err
 	}
 	log, err := newLogger(env.Stderr, f.logLevel)
 	if err != nil {
