@@ -107,3 +107,54 @@ func nonLoopbackIP(t *testing.T) string {
 	t.Skip("this machine has no non-loopback IPv4 address")
 	return ""
 }
+
+// The download list changes at run time through /app/update.
+func TestDownloadListChangesAtRunTime(t *testing.T) {
+	ctx := t.Context()
+	src, _, path := runSource(t, ctx, "127.0.0.93", nil)
+	b := runNode(t, ctx, Config{Mode: Support, Bind: "127.0.0.94", URL: path, DownloadFrom: []netip.AddrPort{src.Addr()}})
+	a := runNode(t, ctx, Config{Mode: Support, Bind: "127.0.0.95", URL: path, DownloadFrom: []netip.AddrPort{src.Addr()}})
+	waitFor(t, 5*time.Second, "a downloads from the source", func() bool { return downloadedFrom(ctx, a)[src.Addr().String()] > 0 })
+	url := fmt.Sprintf("http://%s/app/update?download_from=%s", a.Addr(), b.Addr())
+	if code, body := getJSON(t, url, ""); code != 200 {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	fromSrc := downloadedFrom(ctx, a)[src.Addr().String()]
+	waitFor(t, 10*time.Second, "a downloads from b", func() bool { return downloadedFrom(ctx, a)[b.Addr().String()] > 20<<10 })
+	if now := downloadedFrom(ctx, a)[src.Addr().String()]; now > fromSrc+64<<10 {
+		t.Fatalf("a kept downloading from the source: %d -> %d bytes", fromSrc, now)
+	}
+}
+
+// A private node lets its --monitor-node-ip in, refuses other addresses, and --max-connections
+// bounds what it accepts.
+func TestMonitorIPAndMaxConnections(t *testing.T) {
+	ctx := t.Context()
+	src, _, _ := runSource(t, ctx, "127.0.0.96", func(c *Config) {
+		c.Private, c.MonitorIP, c.MaxConnections = true, netip.MustParseAddr("127.0.0.97"), 3
+	})
+	url := fmt.Sprintf("http://%s/app/monitoring", src.Addr())
+	if code, body := getJSON(t, url, "127.0.0.97"); code != 200 {
+		t.Fatalf("monitoring server: %d %s", code, body)
+	}
+	if code, _ := getJSON(t, url, "127.0.0.98"); code == 200 {
+		t.Fatal("a private node answered an address it does not name")
+	}
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 3 {
+		c, err := net.Dial("tcp", src.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if code, _ := getJSON(t, url, "127.0.0.97"); code == 200 {
+		t.Fatal("a fourth connection was served with --max-connections 3")
+	}
+}
