@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -254,6 +255,10 @@ func runEngine(ctx context.Context, args []string, env Env) error {
 	n, err := engine.New(f.cfg)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if f.cfg.LiveCacheType == "memory" {
+		// One node in this process: keep the heap near the cache size.
+		debug.SetMemoryLimit(f.cfg.LiveCacheSize + 64<<20)
 	}
 	return n.Run(ctx)
 }

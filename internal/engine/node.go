@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,11 +93,9 @@ func New(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// prepareCache empties this node's live cache folder (left over by a previous run), or bounds
-// the heap when the cache is in memory.
+// prepareCache empties this node's live cache folder (left over by a previous run).
 func (n *Node) prepareCache() error {
 	if n.cfg.LiveCacheType == "memory" {
-		debug.SetMemoryLimit(n.cfg.LiveCacheSize + 64<<20)
 		return nil
 	}
 	name := "live-" + strings.NewReplacer(":", "_", ".", "_").Replace(n.Addr().String())
