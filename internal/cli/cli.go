@@ -60,11 +60,13 @@ func run(ctx context.Context, args []string, env Env) error {
 		return runInfo(ctx, args, env)
 	case "demo":
 		return runDemo(ctx, args, env)
+	case "bench":
+		return runBench(ctx, args, env)
 	case "help":
 		fmt.Fprint(env.Stdout, helpText)
 		return nil
 	}
-	return usagef("unknown command %q (commands: engine, tracker, metatracker, info, demo; run 'aceswarm help')", cmd)
+	return usagef("unknown command %q (commands: engine, tracker, metatracker, info, demo, bench; run 'aceswarm help')", cmd)
 }
 
 const helpText = `aceswarm: an open peer-to-peer live-streaming network, compatible with AceStream 3.0.
@@ -75,6 +77,8 @@ const helpText = `aceswarm: an open peer-to-peer live-streaming network, compati
                                      run a metatracker
   aceswarm info FILE|URL             print a transport file as JSON
   aceswarm demo                      run a whole swarm on this machine with a test stream
+  aceswarm bench swarm [flags]       measure a whole swarm on this machine
+  aceswarm bench fanout --url URL    measure many clients reading one stream
 
 Every flag is described in docs/cli.md.
 `

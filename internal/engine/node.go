@@ -180,8 +180,12 @@ func (n *Node) sessionConfig(role uint8) swarm.Config {
 	for _, a := range n.cfg.UploadTo {
 		uploadTo = append(uploadTo, a.Addr())
 	}
+	push := 1 // a source and relays seed each fresh piece into the mesh once
+	if role == wire.RoleViewer {
+		push = 0
+	}
 	return swarm.Config{
-		Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
+		PushFanout: push, Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
 		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
 		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
 		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheDir: n.live, Logger: n.log,

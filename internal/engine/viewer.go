@@ -18,6 +18,7 @@ import (
 // viewer serves the player API and runs one session per stream being played.
 type viewer struct {
 	n   *Node
+	api *playerapi.Handler
 	ctx context.Context // set by run; sessions live under it
 	wg  sync.WaitGroup
 
@@ -39,15 +40,16 @@ func newViewer(n *Node) (*viewer, error) {
 		return nil, fmt.Errorf("--http-port %d: %w", n.cfg.HTTPPort, err)
 	}
 	n.api = ln
-	return &viewer{n: n, streams: map[transport.InfoHash]*stream{}}, nil
+	v := &viewer{n: n, streams: map[transport.InfoHash]*stream{}}
+	v.api = playerapi.New(playerapi.Config{BindAll: n.cfg.BindAll, StartTimeout: n.cfg.StartTimeout, Logger: n.log}, v)
+	return v, nil
 }
 
 func (v *viewer) run(ctx context.Context) error {
 	v.mu.Lock()
 	v.ctx = ctx
 	v.mu.Unlock()
-	api := playerapi.New(playerapi.Config{BindAll: v.n.cfg.BindAll, StartTimeout: v.n.cfg.StartTimeout, Logger: v.n.log}, v)
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: v.api, ReadHeaderTimeout: 10 * time.Second}
 	v.n.log.Info("player API listening", "addr", v.n.api.Addr().String())
 	go func() {
 		<-ctx.Done()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
+	"github.com/aceswarm/aceswarm/internal/swarm"
 )
 
 // Figures sums the node's sessions for the web interface.
@@ -52,4 +53,26 @@ func (n *Node) TransportFile() []byte {
 		return s.RawFile()
 	}
 	return nil
+}
+
+// Traffic sums the byte counters of the node's sessions.
+func (n *Node) Traffic() swarm.Stats {
+	var t swarm.Stats
+	for _, s := range n.sessionList() {
+		st := s.Stats()
+		t.Peers += st.Peers
+		t.Uploaded += st.Uploaded
+		t.Downloaded += st.Downloaded
+		t.UploadedMedia += st.UploadedMedia
+		t.DownloadedMedia += st.DownloadedMedia
+	}
+	return t
+}
+
+// PlayerBytes is what a viewer engine has written to its players.
+func (n *Node) PlayerBytes() int64 {
+	if v, ok := n.mode.(*viewer); ok {
+		return v.api.Served()
+	}
+	return 0
 }

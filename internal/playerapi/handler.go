@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/swarm"
@@ -34,7 +35,11 @@ type Handler struct {
 	streams Streams
 	nets    []netip.Prefix
 	mux     *http.ServeMux
+	served  atomic.Int64 // stream bytes written to players
 }
+
+// Served is the number of stream bytes written to players so far.
+func (h *Handler) Served() int64 { return h.served.Load() }
 
 // New returns the handler.
 func New(cfg Config, streams Streams) *Handler {

@@ -44,7 +44,9 @@ func (h *Handler) serveTS(w http.ResponseWriter, r *http.Request, s *swarm.Sessi
 		}
 		out = sp.Write(out, c.Data)
 		rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
-		if _, err := w.Write(out); err != nil {
+		n, err := w.Write(out)
+		h.served.Add(int64(n))
+		if err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {

@@ -124,6 +124,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	if f == nil {
 		return
 	}
+	_, asked := st.hdrPending[h.Number]
 	delete(st.hdrPending, h.Number)
 	if buf.Header(h.Number) != nil {
 		return
@@ -133,8 +134,8 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		return
 	}
 	p.noteHave(h.Number, h.HasKeyframe())
-	if st.wanted(h.Number) {
-		buf.AddHeader(h)
+	if st.wanted(h.Number) && buf.AddHeader(h) && !asked && p.role != wire.RoleViewer {
+		st.pushedIn[h.Number] = true // a first copy: pass it on when complete
 	}
 }
 
@@ -181,6 +182,10 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 	if done {
 		h := buf.Get(m.Number).Header
 		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})
+		if st.pushedIn[m.Number] {
+			delete(st.pushedIn, m.Number)
+			st.push(m.Number, p)
+		}
 	}
 }
 

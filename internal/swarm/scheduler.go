@@ -9,9 +9,8 @@ import (
 )
 
 const (
-	lookahead   = 40 // pieces behind the newest that are still worth fetching
-	urgent      = 4  // pieces fetched strictly in order before rarest-first applies
-	sourceGrace = 500 * time.Millisecond
+	lookahead = 40 // pieces behind the newest that are still worth fetching
+	urgent    = 4  // pieces fetched strictly in order before rarest-first applies
 )
 
 // wanted tells whether piece n is worth keeping.
@@ -143,36 +142,48 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 	return sent
 }
 
-// pick chooses the least busy usable peer holding piece n. The source is spared: while another
-// peer could serve the piece, the source is asked only once the piece has been known for
-// sourceGrace and no other peer has it yet.
+// tier ranks peers by how much this node prefers to download from them: other viewers (and
+// relays, for a relay) first, then support and startup nodes, then the source. Servers are spared
+// so that the viewers' own upload carries the stream.
+func (st *loopState) tier(p *peer) int {
+	switch {
+	case p.role == wire.RoleSource:
+		return 2
+	case st.s.cfg.Role == wire.RoleViewer && p.role != wire.RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+// tierWait is how long a piece must have been known before a peer of that tier is asked for it
+// while a peer of a better tier might still get it.
+var tierWait = [3]time.Duration{0, 700 * time.Millisecond, 1000 * time.Millisecond}
+
+// pick chooses the least busy usable peer holding piece n in the best tier that has it, unless a
+// better tier could still get the piece soon (see tierWait).
 func (st *loopState) pick(n uint32) *peer {
-	var best, bestRelay *peer
-	relays := false
+	var best [3]*peer
+	bestPossible := 3 // the best tier with any usable peer
 	for _, p := range st.peers {
 		if !p.hello || !p.mayDownload || p.chokedUs {
 			continue
 		}
-		if p.role != wire.RoleSource {
-			relays = true
-		}
+		t := st.tier(p)
+		bestPossible = min(bestPossible, t)
 		if len(p.requests) >= maxRequests || !p.has(n) {
 			continue
 		}
-		if p.role != wire.RoleSource && (bestRelay == nil || len(p.requests) < len(bestRelay.requests)) {
-			bestRelay = p
-		}
-		if best == nil || len(p.requests) < len(best.requests) {
-			best = p
+		if best[t] == nil || len(p.requests) < len(best[t].requests) {
+			best[t] = p
 		}
 	}
-	if bestRelay != nil {
-		return bestRelay
+	age := time.Since(st.seenAt(n))
+	for t, p := range best {
+		if p != nil && (t == bestPossible || age >= tierWait[t]) {
+			return p
+		}
 	}
-	if relays && time.Since(st.seenAt(n)) < sourceGrace {
-		return nil
-	}
-	return best
+	return nil
 }
 
 // seenAt is when this node first heard of piece n.

@@ -40,6 +40,8 @@ type loopState struct {
 	hdrPending map[uint32]time.Time
 	metaAsked  map[*peer]bool
 	seen       map[uint32]time.Time // when each piece was first announced to us
+	pushTurn   int                  // rotates the peers fresh pieces are pushed to
+	pushedIn   map[uint32]bool      // pieces whose first copy was pushed to us: we push them on
 
 	started    bool   // a viewer or relay chose where to start
 	next       uint32 // lowest piece still wanted
@@ -53,6 +55,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{}, known: map[netip.AddrPort]*knownAddr{},
 		dialing: map[netip.AddrPort]bool{}, banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
 		hdrPending: map[uint32]time.Time{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
+		pushedIn: map[uint32]bool{},
 	}
 }
 
@@ -186,6 +189,7 @@ func (st *loopState) tick() {
 	for n := range st.seen {
 		if st.started && n+lookahead < st.next {
 			delete(st.seen, n)
+			delete(st.pushedIn, n)
 		}
 	}
 	for n, at := range st.hdrPending {
@@ -232,5 +236,6 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 		return err
 	}
 	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
+	st.push(h.Number, nil)
 	return nil
 }

@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// Dist is a distribution summary, in seconds.
+type Dist struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+// SwarmResult is what `aceswarm bench swarm` reports (and writes with --json).
+type SwarmResult struct {
+	Viewers  int     `json:"viewers"`
+	Support  int     `json:"support"`
+	Startup  int     `json:"startup"`
+	Bitrate  int     `json:"bitrate"`
+	Duration float64 `json:"duration_s"`
+	Churn    float64 `json:"churn"`
+
+	SourceUploadFactor float64 `json:"source_upload_factor"`
+	ServerStress       float64 `json:"server_stress"`
+	StartupFirstByte   Dist    `json:"startup_first_byte_s"`
+	StartupKeyframe    Dist    `json:"startup_keyframe_s"`
+	Continuity         struct {
+		Min  float64 `json:"min"`
+		Mean float64 `json:"mean"`
+	} `json:"continuity"`
+	Stalls struct {
+		Count   int     `json:"count"`
+		Seconds float64 `json:"seconds"`
+	} `json:"stalls"`
+	Lag struct {
+		P50 float64 `json:"p50"`
+		P95 float64 `json:"p95"`
+	} `json:"lag_s"`
+	ControlOverhead float64 `json:"control_overhead"`
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
+
+	Players            int   `json:"players"`
+	PlayersWithoutData int   `json:"players_without_data"`
+	StreamBytes        int64 `json:"stream_bytes"`
+	SourceUploaded     int64 `json:"source_uploaded_bytes"`
+	ServersUploaded    int64 `json:"servers_uploaded_bytes"`
+	ViewersDownloaded  int64 `json:"viewers_downloaded_bytes"`
+	ViewersUploaded    int64 `json:"viewers_uploaded_bytes"`
+	PlayerBytes        int64 `json:"player_bytes"`
+	ServedToPlayers    int64 `json:"served_to_players_bytes"`
+
+	Timeline []TimePoint `json:"-"`
+}
+
+// TimePoint is one second of the run, for the plot.
+type TimePoint struct {
+	T        float64            // seconds since the viewers started
+	Upload   map[string]float64 // bytes per second, by role
+	LagP50   float64            // seconds
+	BufferAv float64            // seconds of media the players hold, mean
+}
+
+type timePoint struct {
+	at     time.Time
+	upload map[string]int64 // cumulative bytes by role
+}
+
+// traffic sums the counters of a role's running and stopped nodes.
+func (r *run) traffic(role string) roleTraffic {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.gone[role]
+	for _, rn := range r.nodes[role] {
+		s := rn.n.Traffic()
+		t.uploaded += s.Uploaded
+		t.downloaded += s.Downloaded
+		t.media += s.UploadedMedia
+	}
+	return t
+}
+
+// sample records the upload of each role every second.
+func (r *run) sample() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-t.C:
+			p := timePoint{at: now, upload: map[string]int64{}}
+			for _, role := range roles {
+				p.upload[role] = r.traffic(role).uploaded
+			}
+			r.mu.Lock()
+			r.timeline = append(r.timeline, p)
+			r.mu.Unlock()
+		}
+	}
+}
+
+var roles = []string{"source", "support", "startup", "viewer"}
+
+func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
+	res := &SwarmResult{
+		Viewers: r.cfg.Viewers, Support: r.cfg.Support, Startup: r.cfg.Startup, Bitrate: r.cfg.Bitrate,
+		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, StreamBytes: streamBytes,
+	}
+	byRole := map[string]roleTraffic{}
+	var all roleTraffic
+	for _, role := range roles {
+		t := r.traffic(role)
+		byRole[role] = t
+		all.uploaded += t.uploaded
+		all.media += t.media
+	}
+	res.SourceUploaded = byRole["source"].uploaded
+	res.ServersUploaded = byRole["source"].uploaded + byRole["support"].uploaded + byRole["startup"].uploaded
+	res.ViewersDownloaded = byRole["viewer"].downloaded
+	res.ViewersUploaded = byRole["viewer"].uploaded
+	res.SourceUploadFactor = ratio(res.SourceUploaded, streamBytes)
+	res.ServerStress = ratio(res.ServersUploaded, res.ViewersDownloaded)
+	res.ControlOverhead = ratio(all.uploaded-all.media, all.media)
+	r.mu.Lock()
+	players := slices.Clone(r.players)
+	for _, rn := range r.nodes["viewer"] {
+		res.ServedToPlayers += rn.n.PlayerBytes()
+	}
+	r.mu.Unlock()
+	r.playerFigures(res, players, end)
+	res.Timeline = r.plotTimeline(players, end)
+	return res
+}
+
+// playerFigures fills startup, continuity, stalls and lag from what the players received.
+func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) {
+	var fb, kf, lags []float64
+	res.Continuity.Min = 1
+	sum, n := 0.0, 0
+	for _, p := range players {
+		p.mu.Lock()
+		frames, first, key, stopped := slices.Clone(p.frames), p.firstByte, p.firstKey, p.stopped
+		res.PlayerBytes += p.bytes
+		p.mu.Unlock()
+		res.Players++
+		pEnd := end
+		if !stopped.IsZero() {
+			pEnd = stopped
+		}
+		if first.IsZero() || key.IsZero() {
+			res.PlayersWithoutData++
+			fb, kf = append(fb, pEnd.Sub(p.requested).Seconds()), append(kf, pEnd.Sub(p.requested).Seconds())
+			continue
+		}
+		fb = append(fb, first.Sub(p.requested).Seconds())
+		kf = append(kf, key.Sub(p.requested).Seconds())
+		pb := simulate(frames, pEnd, 3*time.Second)
+		if pb.expected == 0 {
+			continue
+		}
+		c := float64(pb.onTime) / float64(pb.expected)
+		res.Continuity.Min = min(res.Continuity.Min, c)
+		sum += c
+		n++
+		res.Stalls.Count += pb.stalls
+		res.Stalls.Seconds += pb.stallTime.Seconds()
+		lags = append(lags, pb.lags...)
+	}
+	if n > 0 {
+		res.Continuity.Mean = sum / float64(n)
+	} else {
+		res.Continuity.Min = 0
+	}
+	res.StartupFirstByte, res.StartupKeyframe = dist(fb), dist(kf)
+	ld := dist(lags)
+	res.Lag.P50, res.Lag.P95 = ld.P50, ld.P95
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// dist summarises values by nearest-rank percentiles.
+func dist(v []float64) Dist {
+	if len(v) == 0 {
+		return Dist{}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	pct := func(p float64) float64 { return s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)] }
+	return Dist{P50: round3(pct(0.50)), P95: round3(pct(0.95)), Max: round3(s[len(s)-1])}
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// cpuSeconds is the CPU time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// peakRSS is the largest resident set size this process had, in bytes.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss * 1024
+}

@@ -1,0 +1,294 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/engine"
+	"github.com/aceswarm/aceswarm/internal/tracker"
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+// SwarmConfig describes a swarm bench run.
+type SwarmConfig struct {
+	Viewers, Support, Startup int
+	Bitrate                   int // bits per second
+	Duration                  time.Duration
+	Churn                     float64 // share of the viewers replaced per minute
+	Dir                       string  // scratch folder
+	Logger                    *slog.Logger
+}
+
+// Validate checks the parameters; messages name the flag.
+func (c *SwarmConfig) Validate() error {
+	switch {
+	case c.Viewers < 1 || c.Viewers > 250:
+		return fmt.Errorf("--viewers %d: want 1 to 250", c.Viewers)
+	case c.Support < 0 || c.Support > 50:
+		return fmt.Errorf("--support %d: want 0 to 50", c.Support)
+	case c.Startup < 0 || c.Startup > 50:
+		return fmt.Errorf("--startup %d: want 0 to 50", c.Startup)
+	case c.Bitrate < 64_000 || c.Bitrate > 100_000_000:
+		return fmt.Errorf("--bitrate %d: want 64000 to 100000000 bits per second", c.Bitrate)
+	case c.Duration < 5*time.Second:
+		return fmt.Errorf("--duration %v: want at least 5s", c.Duration)
+	case c.Churn < 0 || c.Churn > 1:
+		return fmt.Errorf("--churn %v: want a share from 0 to 1", c.Churn)
+	}
+	return nil
+}
+
+// role counters of the nodes that ran, kept when a node stops.
+type roleTraffic struct {
+	uploaded, downloaded, media int64
+}
+
+// run is one swarm bench in progress.
+type run struct {
+	cfg      SwarmConfig
+	ctx      context.Context
+	wg       sync.WaitGroup
+	acelive  string
+	trackers []string
+	support  []netip.AddrPort
+	start    time.Time
+
+	mu       sync.Mutex // guards everything below
+	nodes    map[string][]*runningNode
+	gone     map[string]roleTraffic // counters of stopped nodes, by role
+	players  []*player
+	timeline []timePoint
+	nextIP   int
+}
+
+type runningNode struct {
+	n      *engine.Node
+	cancel context.CancelFunc
+	done   chan struct{}
+	player *player
+}
+
+// RunSwarm runs the bench and returns its result.
+func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{}}
+	cpu0 := cpuSeconds()
+	res, err := r.execute()
+	cancel()
+	r.wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	res.CPUSeconds = cpuSeconds() - cpu0
+	res.PeakRSSBytes = peakRSS()
+	return res, nil
+}
+
+func (r *run) execute() (*SwarmResult, error) {
+	tr, err := tracker.New(tracker.Config{Listen: "127.0.0.1:0", Logger: r.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	r.wg.Go(func() { tr.Run(r.ctx) })
+	r.trackers = []string{"http://" + tr.Addr().String() + "/announce"}
+	var streamBytes atomic.Int64
+	if err := r.startSource(&streamBytes); err != nil {
+		return nil, err
+	}
+	for i, a := range r.support {
+		if _, err := r.startNode("support", a, engine.Support); err != nil {
+			return nil, fmt.Errorf("support node %d: %w", i, err)
+		}
+	}
+	r.start = time.Now()
+	for range r.cfg.Viewers {
+		if err := r.startViewer(); err != nil {
+			return nil, err
+		}
+	}
+	r.wg.Go(r.sample)
+	r.churn()
+	end := time.Now()
+	return r.result(end, streamBytes.Load()), nil
+}
+
+// startSource starts the source fed by the synthetic stream, and the startup nodes it names.
+func (r *run) startSource(streamBytes *atomic.Int64) error {
+	var startup []string
+	for i := range r.cfg.Startup {
+		ip := fmt.Sprintf("127.0.0.%d", 60+i)
+		startup = append(startup, fmt.Sprintf("%s:%d", ip, freePort(ip)))
+	}
+	for i := range r.cfg.Support {
+		ip := fmt.Sprintf("127.0.0.%d", 20+i)
+		r.support = append(r.support, netip.MustParseAddrPort(fmt.Sprintf("%s:%d", ip, freePort(ip))))
+	}
+	pr, pw := io.Pipe()
+	dir := r.cfg.Dir
+	src, err := engine.New(engine.Config{
+		Mode: engine.Source, Bind: "127.0.0.2", Source: "-", Stdin: pr, Name: "bench", Title: "bench",
+		Quality: "HD", Category: "sport", Bitrate: int64(r.cfg.Bitrate / 8), PublishDir: filepath.Join(dir, "publish"),
+		CacheDir: filepath.Join(dir, "source"), Trackers: r.trackers, StartupNodes: startup,
+		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	r.run("source", src, nil)
+	r.wg.Go(func() {
+		synth := NewSynth(r.cfg.Bitrate)
+		streamBytes.Store(0)
+		synth.RunCounting(r.ctx, pw, streamBytes)
+		pw.Close()
+	})
+	r.acelive = filepath.Join(dir, "publish", "bench.acelive")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(r.acelive); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the source published no transport file")
+		}
+	}
+	for i, a := range startup {
+		if _, err := r.startNode("startup", netip.MustParseAddrPort(a), engine.Startup); err != nil {
+			return fmt.Errorf("startup node %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// startNode starts a relay at addr that downloads from the source and the support nodes.
+func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*engine.Node, error) {
+	from := []netip.AddrPort{r.nodes["source"][0].n.Addr()}
+	for _, s := range r.support { // relays share pieces among themselves
+		if s != addr {
+			from = append(from, s)
+		}
+	}
+	n, err := engine.New(engine.Config{
+		Mode: mode, Bind: addr.Addr().String(), Port: int(addr.Port()), URL: r.acelive, DownloadFrom: from,
+		CacheDir:      filepath.Join(r.cfg.Dir, addr.String()),
+		LiveCacheType: "memory", LiveCacheSize: 32 << 20, MaxPeers: 200, MaxUploadSlots: 200, Logger: r.cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.run(role, n, nil)
+	return n, nil
+}
+
+// startViewer starts a viewer engine on the next free address and a player on it.
+func (r *run) startViewer() error {
+	r.mu.Lock()
+	i := r.nextIP
+	r.nextIP++
+	r.mu.Unlock()
+	ip := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
+	n, err := engine.New(engine.Config{
+		Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
+		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	p := &player{url: fmt.Sprintf("http://%s/ace/getstream?url=%s", n.APIAddr(), r.acelive)}
+	r.run("viewer", n, p)
+	return nil
+}
+
+// run starts a node (and its player) until the bench ends or the node is churned out.
+func (r *run) run(role string, n *engine.Node, p *player) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	rn := &runningNode{n: n, cancel: cancel, done: make(chan struct{}), player: p}
+	r.mu.Lock()
+	r.nodes[role] = append(r.nodes[role], rn)
+	if p != nil {
+		r.players = append(r.players, p)
+	}
+	r.mu.Unlock()
+	r.wg.Go(func() {
+		n.Run(ctx)
+		close(rn.done)
+	})
+	if p != nil {
+		client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+		r.wg.Go(func() { p.run(ctx, client) })
+	}
+}
+
+// churn waits for the end of the run, replacing viewers at the churn rate.
+func (r *run) churn() {
+	end := time.NewTimer(r.cfg.Duration)
+	defer end.Stop()
+	var tick <-chan time.Time
+	if perMin := r.cfg.Churn * float64(r.cfg.Viewers); perMin > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Minute) / perMin))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-end.C:
+			return
+		case <-tick:
+			r.replaceViewer()
+		}
+	}
+}
+
+func (r *run) replaceViewer() {
+	r.mu.Lock()
+	vs := r.nodes["viewer"]
+	k := rand.IntN(len(vs))
+	rn := vs[k]
+	r.nodes["viewer"] = append(vs[:k:k], vs[k+1:]...)
+	t := rn.n.Traffic()
+	g := r.gone["viewer"]
+	g.uploaded, g.downloaded, g.media = g.uploaded+t.Uploaded, g.downloaded+t.Downloaded, g.media+t.UploadedMedia
+	r.gone["viewer"] = g
+	r.mu.Unlock()
+	rn.player.mu.Lock()
+	rn.player.stopped = time.Now()
+	rn.player.mu.Unlock()
+	rn.cancel()
+	<-rn.done
+	r.startViewer()
+}
+
+// freePort finds a TCP port free on ip ("" for every address).
+func freePort(ip string) int {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// loadInfo reads the transport file (for tests).
+func loadInfo(path string) (*transport.File, error) {
+	f, _, err := transport.Load(context.Background(), http.DefaultClient, path)
+	return f, err
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/bench"
+)
+
+func runBench(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usagef("usage: aceswarm bench swarm|fanout [flags]")
+	}
+	switch args[0] {
+	case "swarm":
+		return runBenchSwarm(ctx, args[1:], env)
+	case "fanout":
+		return runBenchFanout(ctx, args[1:], env)
+	}
+	return usagef("unknown bench %q (swarm or fanout)", args[0])
+}
+
+func runBenchSwarm(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("aceswarm bench swarm")
+	var cfg bench.SwarmConfig
+	fs.IntVar(&cfg.Viewers, "viewers", 50, "viewer engines, each with a real-time player")
+	fs.IntVar(&cfg.Support, "support", 2, "support nodes")
+	fs.IntVar(&cfg.Startup, "startup", 1, "startup nodes")
+	fs.IntVar(&cfg.Bitrate, "bitrate", 2_000_000, "stream bitrate, bits per second")
+	fs.DurationVar(&cfg.Duration, "duration", 120*time.Second, "how long the viewers play")
+	fs.Float64Var(&cfg.Churn, "churn", 0, "share of the viewers replaced each minute (0.2 = 20%)")
+	jsonPath := fs.String("json", "", "write the result as JSON to this file")
+	plotPath := fs.String("plot", "", "draw upload by role, lag and buffer over time to this SVG file")
+	level := fs.String("log-level", "error", "log level of the nodes")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	log, err := newLogger(env.Stderr, *level)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "aceswarm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Dir, cfg.Logger = dir, log
+	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min\n",
+		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100)
+	res, err := bench.RunSwarm(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	printSwarm(env.Stdout, res)
+	if *plotPath != "" {
+		if err := bench.WriteSVG(*plotPath, res.Timeline); err != nil {
+			return fmt.Errorf("--plot: %w", err)
+		}
+	}
+	return writeJSON(*jsonPath, res)
+}
+
+func printSwarm(w io.Writer, r *bench.SwarmResult) {
+	fmt.Fprintf(w, "source upload factor   %.3f\n", r.SourceUploadFactor)
+	fmt.Fprintf(w, "server stress          %.1f%%\n", 100*r.ServerStress)
+	fmt.Fprintf(w, "startup first byte     p50 %.3fs  p95 %.3fs  max %.3fs\n", r.StartupFirstByte.P50, r.StartupFirstByte.P95, r.StartupFirstByte.Max)
+	fmt.Fprintf(w, "startup keyframe       p50 %.3fs  p95 %.3fs  max %.3fs\n", r.StartupKeyframe.P50, r.StartupKeyframe.P95, r.StartupKeyframe.Max)
+	fmt.Fprintf(w, "continuity             min %.4f  mean %.4f\n", r.Continuity.Min, r.Continuity.Mean)
+	fmt.Fprintf(w, "stalls                 %d, %.1fs\n", r.Stalls.Count, r.Stalls.Seconds)
+	fmt.Fprintf(w, "lag                    p50 %.2fs  p95 %.2fs\n", r.Lag.P50, r.Lag.P95)
+	fmt.Fprintf(w, "control overhead       %.2f%%\n", 100*r.ControlOverhead)
+	fmt.Fprintf(w, "cpu                    %.1fs (%.2f cores)\n", r.CPUSeconds, r.CPUSeconds/r.Duration)
+	fmt.Fprintf(w, "peak rss               %d MB\n", r.PeakRSSBytes>>20)
+	fmt.Fprintf(w, "players                %d (%d without data)\n", r.Players, r.PlayersWithoutData)
+}
+
+func runBenchFanout(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("aceswarm bench fanout")
+	var cfg bench.FanoutConfig
+	fs.StringVar(&cfg.URL, "url", "", "the stream to read")
+	fs.IntVar(&cfg.Clients, "clients", 10, "clients reading it at once")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long they read")
+	jsonPath := fs.String("json", "", "write the result as JSON to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	res, err := bench.RunFanout(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "throughput        %.0f bytes/s\n", res.Throughput)
+	fmt.Fprintf(env.Stdout, "ttfb              p50 %.3fs  p95 %.3fs\n", res.TTFB.P50, res.TTFB.P95)
+	fmt.Fprintf(env.Stdout, "fell behind       %d\ndropped           %d\n", res.FellBehind, res.Dropped)
+	fmt.Fprintf(env.Stdout, "bytes per client  min %.0f  mean %.0f\n", res.BytesPerClient.Min, res.BytesPerClient.Mean)
+	return writeJSON(*jsonPath, res)
+}
+
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	return nil
+}
