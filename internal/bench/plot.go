@@ -38,7 +38,10 @@ func (r *run) plotTimeline(players []*player, end time.Time) []TimePoint {
 			tp.Upload[role] = float64(tl[i].upload[role]-tl[i-1].upload[role]) / dt
 		}
 		sec := int(tp.T)
-		tp.LagP50 = dist(lagAt[sec]).P50
+		tp.LagP50, tp.BufferAv = math.NaN(), math.NaN() // no player sample in this second
+		if l := lagAt[sec]; len(l) > 0 {
+			tp.LagP50 = dist(l).P50
+		}
 		if b := bufAt[sec]; len(b) > 0 {
 			sum := 0.0
 			for _, x := range b {
@@ -79,7 +82,9 @@ func chart(b *strings.Builder, top, w, h, pad int, title string, tl []TimePoint,
 	for _, p := range tl {
 		maxT = math.Max(maxT, p.T)
 		for _, s := range series {
-			maxV = math.Max(maxV, s.value(p))
+			if v := s.value(p); !math.IsNaN(v) {
+				maxV = math.Max(maxV, v)
+			}
 		}
 	}
 	if maxV == 0 {
@@ -95,7 +100,9 @@ func chart(b *strings.Builder, top, w, h, pad int, title string, tl []TimePoint,
 	for i, s := range series {
 		var pts []string
 		for _, p := range tl {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(p.T), y(s.value(p))))
+			if v := s.value(p); !math.IsNaN(v) {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(p.T), y(v)))
+			}
 		}
 		fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, s.color, strings.Join(pts, " "))
 		fmt.Fprintf(b, `<text x="%d" y="%d" fill="%s">%s</text>`, w-pad-180, top+16+14*i, s.color, s.name)

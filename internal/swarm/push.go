@@ -21,28 +21,32 @@ func (st *loopState) push(n uint32, from *peer) {
 	if pc == nil {
 		return
 	}
-	var first, second []*peer
+	rank := st.pushRank
+	var cands []*peer
 	for _, p := range st.peers {
-		if p == from || !p.hello || !p.unchoked || p.has(n) || p.role == wire.RoleSource {
-			continue
-		}
-		relay := p.role == wire.RoleSupport || p.role == wire.RoleStartup
-		if relay == (st.s.cfg.Role == wire.RoleSource) {
-			first = append(first, p)
-		} else {
-			second = append(second, p)
+		if p != from && p.hello && p.unchoked && !p.has(n) && p.role != wire.RoleSource {
+			cands = append(cands, p)
 		}
 	}
-	byAge := func(a, b *peer) int { return a.since.Compare(b.since) }
-	slices.SortFunc(first, byAge)
-	slices.SortFunc(second, byAge)
-	cands := append(first, second...)
-	// Rotate through the preferred peers so each gets its share of first copies.
+	slices.SortFunc(cands, func(a, b *peer) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return a.since.Compare(b.since)
+	})
+	if len(cands) == 0 {
+		return
+	}
+	// Rotate within the best rank so each of its peers gets its share of first copies.
+	best := 0
+	for best < len(cands) && rank(cands[best]) == rank(cands[0]) {
+		best++
+	}
 	for i := range min(k, len(cands)) {
-		if i < len(first) {
-			st.pushTo(first[(st.pushTurn+i)%len(first)], pc.Header)
+		if i < best {
+			st.pushTo(cands[(st.pushTurn+i)%best], pc.Header)
 		} else {
-			st.pushTo(second[(st.pushTurn+i)%len(second)], pc.Header)
+			st.pushTo(cands[i], pc.Header)
 		}
 	}
 	st.pushTurn++
@@ -62,4 +66,22 @@ func (st *loopState) pushTo(p *peer, h *wire.PieceHeader) {
 		p.uploaded += int64(len(data))
 	}
 	p.noteHave(h.Number, h.HasKeyframe())
+}
+
+// pushRank orders push candidates: a source seeds support nodes first (the nodes other relays
+// download from), then startup nodes, then viewers; a relay seeds viewers first.
+func (st *loopState) pushRank(p *peer) int {
+	if st.s.cfg.Role == wire.RoleSource {
+		switch p.role {
+		case wire.RoleSupport:
+			return 0
+		case wire.RoleStartup:
+			return 1
+		}
+		return 2
+	}
+	if p.role == wire.RoleViewer {
+		return 0
+	}
+	return 1
 }
