@@ -48,6 +48,7 @@ type SwarmResult struct {
 	StreamBytes        int64 `json:"stream_bytes"`
 	SourceUploaded     int64 `json:"source_uploaded_bytes"`
 	ServersUploaded    int64 `json:"servers_uploaded_bytes"`
+	ServersDownloaded  int64 `json:"servers_downloaded_bytes"`
 	ViewersDownloaded  int64 `json:"viewers_downloaded_bytes"`
 	ViewersUploaded    int64 `json:"viewers_uploaded_bytes"`
 	PlayerBytes        int64 `json:"player_bytes"`
@@ -120,6 +121,7 @@ func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 	}
 	res.SourceUploaded = byRole["source"].uploaded
 	res.ServersUploaded = byRole["source"].uploaded + byRole["support"].uploaded + byRole["startup"].uploaded
+	res.ServersDownloaded = byRole["source"].downloaded + byRole["support"].downloaded + byRole["startup"].downloaded
 	res.ViewersDownloaded = byRole["viewer"].downloaded
 	res.ViewersUploaded = byRole["viewer"].uploaded
 	res.SourceUploadFactor = ratio(res.SourceUploaded, streamBytes)

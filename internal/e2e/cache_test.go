@@ -162,10 +162,7 @@ func TestDiskCacheStaysWithinSize(t *testing.T) {
 // The memory cache keeps the process within --live-cache-size plus a fixed overhead.
 func TestMemoryCacheBoundsRSS(t *testing.T) {
 	needFFmpeg(t)
-	plain := filepath.Join(t.TempDir(), "aceswarm") // RSS is measured without the race detector
-	if out, err := exec.Command("go", "build", "-o", plain, "../../cmd/aceswarm").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v %s", err, out)
-	}
+	plain := plainBinary(t) // RSS is measured without the race detector
 	const size, overhead = 64 << 20, 100 << 20
 	src, sup, n := cacheRun(t, plain, []string{"--live-cache-type", "memory", "--live-cache-size", strconv.Itoa(size)},
 		func(p *proc, _ string) int64 { return rss(p.cmd.Process.Pid) })

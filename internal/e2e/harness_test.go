@@ -40,6 +40,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+var (
+	plainOnce sync.Once
+	plainPath string
+	plainErr  error
+)
+
+// plainBinary builds aceswarm without the race detector, for measurements.
+func plainBinary(t *testing.T) string {
+	plainOnce.Do(func() {
+		plainPath = filepath.Join(filepath.Dir(binary), "aceswarm-plain")
+		if out, err := exec.Command("go", "build", "-o", plainPath, "../../cmd/aceswarm").CombinedOutput(); err != nil {
+			plainErr = fmt.Errorf("build: %v %s", err, out)
+		}
+	})
+	if plainErr != nil {
+		t.Fatal(plainErr)
+	}
+	return plainPath
+}
+
 // needFFmpeg skips without ffmpeg, except in CI where it must be installed.
 func needFFmpeg(t *testing.T) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
@@ -211,6 +231,19 @@ func (p *proc) mustSucceed(t *testing.T, within time.Duration) {
 	select {
 	case <-p.done:
 		if p.err != nil || strings.TrimSpace(p.out.String()) != "" {
+			t.Fatalf("%s: %v\n%s", p.name, p.err, tail(p.out.String(), 2000))
+		}
+	case <-time.After(within):
+		t.Fatalf("%s still running after %v", p.name, within)
+	}
+}
+
+// waitExit waits for the process to exit 0.
+func (p *proc) waitExit(t *testing.T, within time.Duration) {
+	t.Helper()
+	select {
+	case <-p.done:
+		if p.err != nil {
 			t.Fatalf("%s: %v\n%s", p.name, p.err, tail(p.out.String(), 2000))
 		}
 	case <-time.After(within):

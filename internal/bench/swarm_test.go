@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+)
+
+// The bench's byte counts agree with the nodes' own counters: every byte one node sent was
+// received by another, and what the players read is what the viewer engines served them.
+func TestSwarmBenchCountsAgreeWithNodes(t *testing.T) {
+	res, err := RunSwarm(context.Background(), SwarmConfig{
+		Viewers: 3, Support: 1, Startup: 1, Bitrate: 500_000, Duration: 6 * time.Second, Dir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := res.ServersUploaded + res.ViewersUploaded
+	received := res.ServersDownloaded + res.ViewersDownloaded
+	if sent == 0 || math.Abs(float64(sent-received)) > 0.02*float64(sent)+64<<10 {
+		t.Fatalf("nodes sent %d bytes but received %d", sent, received)
+	}
+	if res.PlayerBytes == 0 || res.PlayerBytes > res.ServedToPlayers || float64(res.PlayerBytes) < 0.98*float64(res.ServedToPlayers)-64<<10 {
+		t.Fatalf("players read %d bytes, engines served %d", res.PlayerBytes, res.ServedToPlayers)
+	}
+	// The stream went through: each player read about the stream since it joined.
+	if perPlayer := float64(res.PlayerBytes) / 3; perPlayer < 0.5*float64(res.StreamBytes) {
+		t.Fatalf("players read %.0f bytes each of a %d-byte stream", perPlayer, res.StreamBytes)
+	}
+	if res.Players != 3 || res.PlayersWithoutData != 0 || res.SourceUploadFactor == 0 || res.Continuity.Mean == 0 {
+		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestSwarmConfigRejects(t *testing.T) {
+	for _, c := range []SwarmConfig{
+		{Viewers: 0, Bitrate: 2e6, Duration: time.Minute},
+		{Viewers: 1, Bitrate: 10, Duration: time.Minute},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Second},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Churn: 2},
+	} {
+		if c.Validate() == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+func TestPlaybackModel(t *testing.T) {
+	base := time.Unix(1000, 0)
+	var frames []frame
+	for i := range 100 { // 4 s of frames, all arriving at once, but frame 60 arrives 1 s late
+		f := frame{seq: uint32(i), src: base.Add(time.Duration(i) * 40 * time.Millisecond), arrived: base.Add(2 * time.Second)}
+		if i >= 60 {
+			f.arrived = base.Add(2*time.Second + 60*40*time.Millisecond + time.Second)
+		}
+		frames = append(frames, f)
+	}
+	frames = append(frames[:80], frames[81:]...) // frame 80 never comes
+	pb := simulate(frames, base.Add(10*time.Second), 0)
+	if pb.expected != 100 || pb.onTime != 98 || pb.stalls != 1 || pb.stallTime < 900*time.Millisecond || pb.stallTime > 1100*time.Millisecond {
+		t.Fatalf("playback %+v", pb)
+	}
+	if len(pb.lags) == 0 || pb.lags[0] < 1.9 || pb.lags[0] > 2.1 {
+		t.Fatalf("lags %v", pb.lags)
+	}
+}

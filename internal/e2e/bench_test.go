@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A short swarm bench runs from the command line, finishes on time, and fails on a gross
+// regression (loose bounds: this machine is shared).
+func TestSwarmBenchRegression(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "swarm.json")
+	plot := filepath.Join(t.TempDir(), "swarm.svg")
+	began := time.Now()
+	p := start(t, "bench", plainBinary(t), "bench", "swarm", "--viewers", "10", "--support", "2", "--startup", "1",
+		"--bitrate", "2000000", "--duration", "20s", "--json", out, "--plot", plot)
+	p.waitExit(t, 40*time.Second)
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("a 20 s bench took %v", took)
+	}
+	var r map[string]any
+	b, err := os.ReadFile(out)
+	if err != nil || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("no JSON: %v\n%s", err, p.out.String())
+	}
+	for _, k := range []string{"source_upload_factor", "server_stress", "startup_first_byte_s", "startup_keyframe_s",
+		"continuity", "stalls", "lag_s", "control_overhead", "cpu_seconds", "peak_rss_bytes", "viewers", "bitrate"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	t.Logf("10 viewers, 20 s: %s", b)
+	if f := r["source_upload_factor"].(float64); f > 3 || f == 0 {
+		t.Errorf("source upload factor %.2f, regression bound 3", f)
+	}
+	if c := r["continuity"].(map[string]any)["min"].(float64); c < 0.98 {
+		t.Errorf("continuity min %.4f, regression bound 0.98", c)
+	}
+	if svg, err := os.ReadFile(plot); err != nil || !regexp.MustCompile(`<polyline`).Match(svg) {
+		t.Errorf("no plot: %v", err)
+	}
+}
+
+// bench fanout reads a stream with many clients and reports the documented figures.
+func TestFanoutBench(t *testing.T) {
+	needFFmpeg(t)
+	port := freePort(t, "127.0.0.1")
+	demo := node(t, "demo", "demo", "--http-port", strconv.Itoa(port))
+	re := regexp.MustCompile(`http://127\.0\.0\.1:\d+/ace/getstream\?infohash=[0-9a-f]{40}`)
+	var url string
+	for deadline := time.Now().Add(20 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		url = re.FindString(demo.out.String())
+	}
+	out := filepath.Join(t.TempDir(), "fanout.json")
+	began := time.Now()
+	p := start(t, "fanout", plainBinary(t), "bench", "fanout", "--url", url, "--clients", "8", "--duration", "6s", "--json", out)
+	p.waitExit(t, 20*time.Second)
+	if took := time.Since(began); took > 12*time.Second {
+		t.Errorf("a 6 s fan-out bench took %v", took)
+	}
+	var r struct {
+		Throughput float64                     `json:"throughput_bytes_per_s"`
+		TTFB       struct{ P50, P95 float64 }  `json:"ttfb_s"`
+		FellBehind int                         `json:"fell_behind"`
+		Dropped    int                         `json:"dropped"`
+		Bytes      struct{ Min, Mean float64 } `json:"bytes_per_client"`
+	}
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("JSON: %v %s", err, b)
+	}
+	t.Logf("fan-out, 8 clients on one viewer engine: %s", b)
+	if r.Throughput <= 0 || r.Dropped != 0 || r.Bytes.Min <= 0 || r.TTFB.P95 <= 0 || r.TTFB.P95 > 5 {
+		t.Fatalf("fan-out result %+v", r)
+	}
+}
