@@ -71,7 +71,8 @@ type Config struct {
 	// Not flags: tuning and tests.
 	PieceDuration time.Duration // about how long a piece lasts
 	MeasureFor    time.Duration // how long to measure the bitrate when not given
-	IdleStop      time.Duration // viewer: stop a stream this long after its last player
+	IdleStop      time.Duration // viewer: stop a stream this long after its last playback session
+	Activity      time.Duration // viewer: end a playback session this long after its last reader or request
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
 	Logger        *slog.Logger
 }

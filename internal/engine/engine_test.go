@@ -16,7 +16,7 @@ func TestViewerSessionLifetime(t *testing.T) {
 	t.Cleanup(cancel)
 	src, f, acelive := runSource(t, ctx, "127.0.0.40", nil)
 	view := runNode(t, ctx, Config{
-		Mode: Viewer, Bind: "127.0.0.41", HTTPPort: freePort(t), IdleStop: 500 * time.Millisecond,
+		Mode: Viewer, Bind: "127.0.0.41", HTTPPort: freePort(t), IdleStop: 500 * time.Millisecond, Activity: time.Second,
 		DownloadFrom: []netip.AddrPort{src.Addr()},
 	})
 	if n := len(view.ActiveStreams()); n != 0 {

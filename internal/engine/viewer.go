@@ -12,17 +12,18 @@ import (
 	"github.com/aceswarm/aceswarm/internal/playerapi"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/version"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
 // viewer serves the player API and runs one session per stream being played.
 type viewer struct {
-	n   *Node
-	api *playerapi.Handler
-	ctx context.Context // set by run; sessions live under it
-	wg  sync.WaitGroup
+	n  *Node
+	wg sync.WaitGroup
 
-	mu      sync.Mutex // guards streams
+	mu      sync.Mutex      // guards ctx, api, streams
+	ctx     context.Context // set by run; sessions live under it
+	api     *playerapi.Handler
 	streams map[transport.InfoHash]*stream
 }
 
@@ -40,16 +41,20 @@ func newViewer(n *Node) (*viewer, error) {
 		return nil, fmt.Errorf("--http-port %d: %w", n.cfg.HTTPPort, err)
 	}
 	n.api = ln
-	v := &viewer{n: n, streams: map[transport.InfoHash]*stream{}}
-	v.api = playerapi.New(playerapi.Config{BindAll: n.cfg.BindAll, StartTimeout: n.cfg.StartTimeout, Logger: n.log}, v)
-	return v, nil
+	return &viewer{n: n, streams: map[transport.InfoHash]*stream{}}, nil
 }
 
 func (v *viewer) run(ctx context.Context) error {
+	cfg := v.n.cfg
+	api := playerapi.New(ctx, playerapi.Config{
+		BindAll: cfg.BindAll, StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir,
+		Version: version.Version, Logger: v.n.log,
+	}, v)
 	v.mu.Lock()
-	v.ctx = ctx
+	v.ctx, v.api = ctx, api
 	v.mu.Unlock()
-	srv := &http.Server{Handler: v.api, ReadHeaderTimeout: 10 * time.Second}
+	v.wg.Go(func() { api.Run(ctx) })
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	v.n.log.Info("player API listening", "addr", v.n.api.Addr().String())
 	go func() {
 		<-ctx.Done()

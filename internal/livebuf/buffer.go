@@ -247,3 +247,23 @@ func (b *Buffer) Changed() <-chan struct{} {
 	defer b.mu.Unlock()
 	return b.notify
 }
+
+// TimeRange returns the source times (unix ms) of the oldest and newest complete pieces held,
+// and how many pieces are held.
+func (b *Buffer) TimeRange() (first, last int64, pieces int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.hasLast {
+		return 0, 0, len(b.pieces)
+	}
+	for n := b.first; n <= b.last && n >= b.first; n++ {
+		if p := b.pieces[n]; p != nil && p.Complete {
+			first = p.Header.Time
+			break
+		}
+	}
+	if p := b.pieces[b.last]; p != nil {
+		last = p.Header.Time
+	}
+	return first, last, len(b.pieces)
+}

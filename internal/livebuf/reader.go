@@ -12,10 +12,29 @@ const SkipAfter = 2 * time.Second
 
 // Reader walks the buffer in order from a keyframe, skipping pieces that missed their deadline.
 type Reader struct {
-	b       *Buffer
-	cursor  uint32
-	started bool
-	gap     bool // the next piece follows missing data and must hold a keyframe
+	b        *Buffer
+	cursor   uint32
+	started  bool
+	gap      bool  // the next piece follows missing data and must hold a keyframe
+	maxLag   int64 // ms; 0: no limit
+	lastTime int64 // source time of the last piece returned, ms
+}
+
+// SetMaxLag makes the reader jump to the newest keyframe when it falls this far behind live.
+func (r *Reader) SetMaxLag(d time.Duration) { r.maxLag = d.Milliseconds() }
+
+// SeekTime moves the reader to the first keyframe piece made at or after unix second t (or the
+// oldest one held).
+func (r *Reader) SeekTime(t int64) {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for n := b.first; b.hasLast && n <= b.last && n >= b.first; n++ {
+		if p := b.pieces[n]; p != nil && p.Complete && p.Header.HasKeyframe() && p.Header.Time >= t*1000 {
+			r.cursor, r.started, r.gap = n, true, true
+			return
+		}
+	}
 }
 
 // NewReader returns a reader that starts at the newest complete keyframe piece.
@@ -44,6 +63,7 @@ func (r *Reader) Next(ctx context.Context) (Chunk, error) {
 		}
 		b.mu.Unlock()
 		if p != nil && err == nil {
+			r.lastTime = p.Header.Time
 			return Chunk{Header: p.Header, Data: data, Gap: gap}, nil
 		}
 		if p != nil {
@@ -68,7 +88,7 @@ func (r *Reader) step() (*Piece, bool) {
 	if !b.hasKey {
 		return nil, false
 	}
-	if !r.started || r.cursor < b.first {
+	if !r.started || r.cursor < b.first || r.tooFarBehind() {
 		r.cursor, r.started, r.gap = b.keyframe, true, true
 	}
 	if p := b.pieces[r.cursor]; p != nil && p.Complete && (!r.gap || p.Header.HasKeyframe()) {
@@ -81,6 +101,15 @@ func (r *Reader) step() (*Piece, bool) {
 		r.skipToKeyframe()
 	}
 	return nil, false
+}
+
+// tooFarBehind tells whether the reader lags live by more than its limit (b.mu held).
+func (r *Reader) tooFarBehind() bool {
+	if r.maxLag == 0 || !r.b.hasLast || r.lastTime == 0 || r.cursor > r.b.keyframe {
+		return false
+	}
+	newest := r.b.pieces[r.b.last]
+	return newest != nil && newest.Header.Time-r.lastTime > r.maxLag
 }
 
 // overdue tells whether a piece after the cursor has been complete for SkipAfter.

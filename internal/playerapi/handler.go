@@ -8,6 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,11 +27,25 @@ type Streams interface {
 // Config of the player API.
 type Config struct {
 	BindAll      bool
+	HeaderWait   time.Duration // how long a playback request may wait for data before headers go out
 	StartTimeout time.Duration // a stream with no data for this long is given up
 	WriteTimeout time.Duration // a player that takes no data for this long is disconnected
-	Client       *http.Client  // fetches transport files for url=
+	MaxLag       time.Duration // a player this far behind live is moved to the newest keyframe
+	Activity     time.Duration // a playback session with no reader and no request for this long ends
+	CacheLimit   int64         // reported in stat's disk_cache_stats
+	CacheDir     string        // its free space is reported in stat's disk_cache_stats
+	Version      string
+	Client       *http.Client // fetches transport files for url=
 	Logger       *slog.Logger
 }
+
+// Defaults of the player API's bounds.
+const (
+	DefaultHeaderWait   = 5 * time.Second
+	DefaultStartTimeout = 30 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxLag       = 30 * time.Second
+)
 
 // Handler is the player API.
 type Handler struct {
@@ -36,30 +54,48 @@ type Handler struct {
 	nets    []netip.Prefix
 	mux     *http.ServeMux
 	served  atomic.Int64 // stream bytes written to players
+	ctx     context.Context
+	sess    sessions
+	hls     segmenters
+
+	tokenOnce sync.Once
+	apiToken  string
+	wg        sync.WaitGroup // segmenters
 }
 
-// Served is the number of stream bytes written to players so far.
-func (h *Handler) Served() int64 { return h.served.Load() }
-
-// New returns the handler.
-func New(cfg Config, streams Streams) *Handler {
+// New returns the handler; ctx bounds the playback sessions it starts. Run expires them.
+func New(ctx context.Context, cfg Config, streams Streams) *Handler {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.StartTimeout == 0 {
-		cfg.StartTimeout = 60 * time.Second
+	for p, d := range map[*time.Duration]time.Duration{&cfg.HeaderWait: DefaultHeaderWait, &cfg.StartTimeout: DefaultStartTimeout,
+		&cfg.WriteTimeout: DefaultWriteTimeout, &cfg.MaxLag: DefaultMaxLag, &cfg.Activity: DefaultActivityTimeout} {
+		if *p == 0 {
+			*p = d
+		}
 	}
-	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = 15 * time.Second
+	h := &Handler{cfg: cfg, streams: streams, nets: localNets(), mux: http.NewServeMux(), ctx: ctx}
+	h.sess.byID = map[string]*playback{}
+	h.hls.byIH = map[transport.InfoHash]*segmenter{}
+	for _, path := range []string{"/ace/getstream", "/ace/manifest.m3u8", "/hls/manifest.m3u8"} {
+		h.mux.HandleFunc("GET "+path, h.start)
+		h.mux.HandleFunc("POST "+path, h.start)
 	}
-	h := &Handler{cfg: cfg, streams: streams, nets: localNets(), mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /ace/getstream", h.getstream)
-	h.mux.HandleFunc("GET /ace/r/{infohash}/{key}", h.playback)
+	h.mux.HandleFunc("GET /ace/r/{infohash}/{key}", h.playbackTS)
+	h.mux.HandleFunc("GET /ace/m/{infohash}/{file}", h.playlist)
+	h.mux.HandleFunc("GET /ace/c/{infohash}/{file}", h.segment)
+	h.mux.HandleFunc("GET /ace/stat/{infohash}/{key}", h.stat)
+	h.mux.HandleFunc("GET /ace/cmd/{infohash}/{key}", h.command)
+	h.mux.HandleFunc("GET /webui/api/service", h.service)
+	h.mux.HandleFunc("GET /server/api", h.serverAPI)
 	return h
 }
+
+// Served is the number of stream bytes written to players so far.
+func (h *Handler) Served() int64 { return h.served.Load() }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -70,29 +106,74 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// getstream starts the content's session and redirects the player to its playback URL.
-func (h *Handler) getstream(w http.ResponseWriter, r *http.Request) {
+// start is /ace/getstream and /ace/manifest.m3u8: it opens the playback session and answers with
+// its URLs (format=json) or redirects the player to its playback URL (format=redirect).
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	hls := strings.HasSuffix(r.URL.Path, ".m3u8")
+	jsonMode := q.Get("format") == "json"
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	c, err := resolve(ctx, h.cfg.Client, r.URL.Query())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	c, err := resolveRequest(ctx, h.cfg.Client, r)
+	if err == nil {
+		var p *playback
+		csid := intParam(q, "client_session_id", -1)
+		if p, err = h.open(ctx, c, sessionKey(r), csid); err == nil {
+			h.answerStart(w, r, p, hls, jsonMode)
+			return
+		}
+	}
+	h.cfg.Logger.Info("content not loaded", "url", r.URL.String(), "err", err)
+	if jsonMode {
+		writeResponse(w, nil, errNoContent.Error())
 		return
 	}
-	_, release, err := h.streams.Open(r.Context(), c)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	release() // the session outlives this request by its idle time; the player comes back at once
-	http.Redirect(w, r, "http://"+r.Host+"/ace/r/"+c.InfoHash.String()+"/"+sessionKey(r), http.StatusFound)
+	http.Error(w, err.Error(), http.StatusBadRequest)
 }
 
-// sessionKey is AceStream's <key>: md5 of the player id, or of the client's IP without one.
+func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playback, hls, jsonMode bool) {
+	base := "http://" + r.Host
+	ih := p.ih.String()
+	playURL := base + "/ace/r/" + ih + "/" + p.key
+	if hls {
+		playURL = base + "/ace/m/" + ih + "/" + p.key + ".m3u8"
+	}
+	if !jsonMode {
+		http.Redirect(w, r, playURL, http.StatusFound)
+		return
+	}
+	p.mu.Lock()
+	csid := p.clientSessionID
+	p.mu.Unlock()
+	resp := obj{}
+	if r.URL.Query().Get("use_api_events") == "1" {
+		resp = append(resp, kv{"event_url", base + "/ace/event/" + ih + "/" + p.key})
+	}
+	resp = append(resp,
+		kv{"playback_url", playURL},
+		kv{"stat_url", base + "/ace/stat/" + ih + "/" + p.key},
+		kv{"command_url", base + "/ace/cmd/" + ih + "/" + p.key},
+		kv{"infohash", ih},
+		kv{"playback_session_id", p.id},
+		kv{"is_live", 1},
+		kv{"is_encrypted", 0},
+		kv{"client_session_id", csid},
+	)
+	writeResponse(w, resp, nil)
+}
+
+// writeResponse writes the {"response": …, "error": …} envelope (HTTP 200, as the engine does).
+func writeResponse(w http.ResponseWriter, resp any, errText any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(pyJSON(obj{{"response", resp}, {"error", errText}})))
+}
+
+// sessionKey is AceStream's <key>: md5 of the player id (pid, or sid), or of the client's IP.
 func sessionKey(r *http.Request) string {
-	id := r.URL.Query().Get("pid")
+	q := r.URL.Query()
+	id := q.Get("pid")
 	if id == "" {
-		id = r.URL.Query().Get("sid")
+		id = q.Get("sid")
 	}
 	if id == "" {
 		id, _, _ = net.SplitHostPort(r.RemoteAddr)
@@ -101,18 +182,19 @@ func sessionKey(r *http.Request) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// playback streams MPEG-TS to one player.
-func (h *Handler) playback(w http.ResponseWriter, r *http.Request) {
-	ih, err := transport.ParseInfoHash(r.PathValue("infohash"))
-	if err != nil {
-		http.Error(w, "unknown playback session", http.StatusNotFound)
-		return
+func intParam(q url.Values, key string, def int) int {
+	if n, err := strconv.Atoi(q.Get(key)); err == nil {
+		return n
 	}
-	s, release, err := h.streams.Open(r.Context(), Content{InfoHash: ih})
+	return def
+}
+
+// session finds the playback session of a /ace/{r,m,stat,cmd}/<infohash>/<key> URL.
+func (h *Handler) session(r *http.Request, key string) (*playback, transport.InfoHash, bool) {
+	ih, err := transport.ParseInfoHash(strings.ToLower(r.PathValue("infohash")))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		return nil, ih, false
 	}
-	defer release()
-	h.serveTS(w, r, s)
+	p := h.lookup(ih, key)
+	return p, ih, p != nil
 }

@@ -32,7 +32,7 @@ func get(h http.Handler, remote, target string) *httptest.ResponseRecorder {
 
 func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 	s := &refusingStreams{}
-	h := New(Config{}, s)
+	h := New(context.Background(), Config{}, s)
 	if w := get(h, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code != http.StatusForbidden {
 		t.Fatalf("remote address got %d", w.Code)
 	}
@@ -42,7 +42,7 @@ func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 	if w := get(h, "127.0.0.1:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
 		t.Fatal("this machine was refused")
 	}
-	open := New(Config{BindAll: true}, s)
+	open := New(context.Background(), Config{BindAll: true}, s)
 	if w := get(open, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
 		t.Fatal("--bind-all still refused")
 	}
@@ -53,7 +53,7 @@ func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 
 func TestSelectors(t *testing.T) {
 	s := &refusingStreams{}
-	h := New(Config{}, s)
+	h := New(context.Background(), Config{}, s)
 	for _, q := range []string{"content_id=" + ih, "id=" + strings.ToUpper(ih), "infohash=" + ih,
 		"magnet=" + "magnet:?xt=urn:btih:" + ih + "%26tr=udp://t:1"} {
 		s.asked = nil

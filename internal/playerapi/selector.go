@@ -3,7 +3,10 @@ package playerapi
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,6 +24,34 @@ type Content struct {
 
 // errNoContent is the error text AceStream answers for content it cannot load.
 var errNoContent = errors.New("failed to load content")
+
+// resolveRequest reads the selector of a request; a POST may carry the transport file as JSON
+// {"transport_file_data": "<base64>"}.
+func resolveRequest(ctx context.Context, client *http.Client, r *http.Request) (Content, error) {
+	if r.Method == http.MethodPost {
+		var body struct {
+			Data string `json:"transport_file_data"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 2*transport.MaxFileSize)).Decode(&body); err != nil || body.Data == "" {
+			return Content{}, errNoContent
+		}
+		return fromBase64(body.Data)
+	}
+	return resolve(ctx, client, r.URL.Query())
+}
+
+// fromBase64 reads a transport file given inline.
+func fromBase64(s string) (Content, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return Content{}, errNoContent
+	}
+	f, err := transport.Decode(raw)
+	if err != nil {
+		return Content{}, errNoContent
+	}
+	return Content{InfoHash: f.InfoHash(), File: f, Raw: raw}, nil
+}
 
 // resolve reads the content selector: content_id, id, infohash, url, magnet (in that order).
 // In aceswarm the content id is the infohash.
@@ -44,7 +75,10 @@ func resolve(ctx context.Context, client *http.Client, q url.Values) (Content, e
 	if v := q.Get("magnet"); v != "" {
 		return parseMagnet(v)
 	}
-	return Content{}, errors.New("missing content selector: content_id, id, infohash, url or magnet")
+	if v := q.Get("data"); v != "" {
+		return fromBase64(v)
+	}
+	return Content{}, errors.New("missing content selector: content_id, id, infohash, url, magnet or data")
 }
 
 func parseMagnet(m string) (Content, error) {
