@@ -35,6 +35,7 @@ type engineFlags struct {
 	showVersion, clientConsole                   bool
 	downloadFrom, uploadTo, trackers, metas, sns listFlag
 	privateNode, apiPort, statsInterval          int
+	startTimeout, playerTimeout                  int
 	statsPeers, remoteAccess                     bool
 	libPath, monitorIP, token, cacheType         string
 	ipFilter, geoipDB, logLevel                  string
@@ -51,6 +52,8 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
 	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
 	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")
+	fs.IntVar(&f.startTimeout, "start-timeout", 30, "viewer: seconds to wait for a stream's first data before giving up")
+	fs.IntVar(&f.playerTimeout, "player-timeout", 10, "viewer: seconds a player may take no data before it is disconnected")
 	fs.StringVar(&c.Source, "source", "", "source stream: http(s)://, udp://, a file, or - for stdin")
 	fs.BoolVar(&c.SourceLoop, "source-loop", false, "play a file source again and again as one live stream")
 	fs.StringVar(&c.Name, "name", "", "stream name (transport file name)")
@@ -147,6 +150,10 @@ func (f *engineFlags) build() error {
 	if f.statsInterval <= 0 {
 		return usagef("--stats-report-interval %d: must be a positive number of seconds", f.statsInterval)
 	}
+	if f.startTimeout <= 0 || f.playerTimeout <= 0 {
+		return usagef("--start-timeout and --player-timeout must be positive numbers of seconds")
+	}
+	c.StartTimeout, c.PlayerTimeout = time.Duration(f.startTimeout)*time.Second, time.Duration(f.playerTimeout)*time.Second
 	c.Private, c.StatsInterval, c.StatsPeers = f.privateNode == 1, time.Duration(f.statsInterval)*time.Second, f.statsPeers
 	c.RemoteAccess, c.AccessToken = f.remoteAccess, f.token
 	if strings.Contains(f.token, "/") {

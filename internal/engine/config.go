@@ -74,6 +74,7 @@ type Config struct {
 	IdleStop      time.Duration // viewer: stop a stream this long after its last playback session
 	Activity      time.Duration // viewer: end a playback session this long after its last reader or request
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
+	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long
 	Logger        *slog.Logger
 }
 
@@ -97,7 +98,7 @@ func (c *Config) Defaults() {
 		c.IdleStop = 10 * time.Second
 	}
 	if c.StartTimeout == 0 {
-		c.StartTimeout = 60 * time.Second
+		c.StartTimeout = 30 * time.Second
 	}
 	if c.MaxPeers == 0 {
 		c.MaxPeers = DefaultMaxPeers

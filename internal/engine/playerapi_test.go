@@ -127,14 +127,14 @@ func TestPlayerAPIGolden(t *testing.T) {
 	golden(t, "get_version jsonp", body, `mycallback({"result": {"code": 3000000, "platform": "linux", "version": "3.0.0"}, "error": null});`, ih, host)
 	api := base + "/server/api?api_version=3&method="
 	for name, want := range map[string]string{
-		"get_status":                    `{"result": {"playlist_loaded": true, "version": {"code": 3000000, "platform": "linux", "version": "3.0.0"}}, "error": null}`,
-		"get_network_connection_status": `{"result": {"connected": true}, "error": null}`,
-		"get_api_access_token":          `{"result": {"token": "TOKEN"}, "error": null}`,
-		"get_content_id&infohash=" + ih: `{"result": {"content_id": "IH"}, "error": null}`,
+		"get_status":                                            `{"result": {"playlist_loaded": true, "version": {"code": 3000000, "platform": "linux", "version": "3.0.0"}}, "error": null}`,
+		"get_network_connection_status":                         `{"result": {"connected": true}, "error": null}`,
+		"get_api_access_token":                                  `{"result": {"token": "TOKEN"}, "error": null}`,
+		"get_content_id&infohash=" + ih:                         `{"result": {"content_id": "IH"}, "error": null}`,
 		"analyze_content&query=acestream%3A%3Finfohash%3D" + ih: `{"result": {"is_live": 1, "item_url": "acestream:?infohash=IH", "transport_type": "bt", "content_type": "transport_file", "title": "", "content_id": "IH", "infohash": "IH", "categories": []}, "error": null}`,
-		"analyze_content&query=http%3A%2F%2Fx":                   `{"error": {"message": "unknown protocol", "code": 0}}`,
-		"get_media_files&infohash=" + ih:                         `{"result": {"files": [{"index": 0, "filename": "S"}], "name": "s", "infohash": "IH", "transport_type": "bt", "type": "live", "transport_file_cache_key": "HEX40"}, "error": null}`,
-		"no_such_method":                                         `{"error": {"message": "unknown method", "code": 0}}`,
+		"analyze_content&query=http%3A%2F%2Fx":                  `{"error": {"message": "unknown protocol", "code": 0}}`,
+		"get_media_files&infohash=" + ih:                        `{"result": {"files": [{"index": 0, "filename": "S"}], "name": "s", "infohash": "IH", "transport_type": "bt", "type": "live", "transport_file_cache_key": "HEX40"}, "error": null}`,
+		"no_such_method":                                        `{"error": {"message": "unknown method", "code": 0}}`,
 	} {
 		_, _, body = get(t, api+name)
 		golden(t, name, body, want, ih, host)

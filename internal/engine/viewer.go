@@ -47,7 +47,7 @@ func newViewer(n *Node) (*viewer, error) {
 func (v *viewer) run(ctx context.Context) error {
 	cfg := v.n.cfg
 	api := playerapi.New(ctx, playerapi.Config{
-		BindAll: cfg.BindAll, StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir,
+		BindAll: cfg.BindAll, StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, WriteTimeout: cfg.PlayerTimeout, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir,
 		Version: version.Version, Logger: v.n.log,
 	}, v)
 	v.mu.Lock()
