@@ -153,6 +153,7 @@ func (f *engineFlags) build() error {
 	if f.startTimeout <= 0 || f.playerTimeout <= 0 {
 		return usagef("--start-timeout and --player-timeout must be positive numbers of seconds")
 	}
+	c.APIPort = f.apiPort
 	c.StartTimeout, c.PlayerTimeout = time.Duration(f.startTimeout)*time.Second, time.Duration(f.playerTimeout)*time.Second
 	c.Private, c.StatsInterval, c.StatsPeers = f.privateNode == 1, time.Duration(f.statsInterval)*time.Second, f.statsPeers
 	c.RemoteAccess, c.AccessToken = f.remoteAccess, f.token
@@ -212,7 +213,7 @@ func checkSourceFlags(c *engine.Config) error {
 // notYet lists flags that are parsed but whose behaviour is not built yet.
 func (f *engineFlags) notYet(fs *flag.FlagSet) []string {
 	var out []string
-	for _, name := range []string{"api-port", "ip-filter-config", "geoip-db"} {
+	for _, name := range []string{"ip-filter-config", "geoip-db"} {
 		fs.Visit(func(fl *flag.Flag) {
 			if fl.Name == name {
 				out = append(out, "--"+name)

@@ -33,6 +33,7 @@ type Config struct {
 	Bind     string // address to listen on and dial from; "" for every interface
 	Port     int    // peer protocol and node web interface
 	HTTPPort int    // viewer: player API
+	APIPort  int    // viewer: the legacy TCP engine API; 0 turns it off
 	BindAll  bool   // viewer: answer the player API from anywhere
 
 	Source     string

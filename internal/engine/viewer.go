@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/engineapi"
 	"github.com/aceswarm/aceswarm/internal/playerapi"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -54,6 +56,7 @@ func (v *viewer) run(ctx context.Context) error {
 	v.ctx, v.api = ctx, api
 	v.mu.Unlock()
 	v.wg.Go(func() { api.Run(ctx) })
+	v.startEngineAPI(ctx, api)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	v.n.log.Info("player API listening", "addr", v.n.api.Addr().String())
 	go func() {
@@ -135,4 +138,29 @@ func (v *viewer) active() []transport.InfoHash {
 		out = append(out, ih)
 	}
 	return out
+}
+
+// startEngineAPI serves the legacy TCP engine API on --api-port; a port that cannot be had is
+// logged and the engine goes on without it (the API is deprecated; several engines on one machine
+// cannot all have 62062).
+func (v *viewer) startEngineAPI(ctx context.Context, api *playerapi.Handler) {
+	if v.n.cfg.APIPort <= 0 {
+		return
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(v.n.cfg.APIPort)))
+	if err != nil {
+		v.n.log.Warn("legacy engine API not started", "api_port", v.n.cfg.APIPort, "err", err)
+		return
+	}
+	port := v.n.api.Addr().(*net.TCPAddr).Port
+	srv := engineapi.New(engineapi.Config{
+		Listener: ln, HTTPPort: port, Version: version.Version, VersionCode: playerapi.VersionCode(version.Version),
+		Admit: func(a net.Addr) bool {
+			ap, err := netip.ParseAddrPort(a.String())
+			return err == nil && api.Allowed(ap.Addr())
+		},
+		Logger: v.n.log,
+	}, api)
+	v.n.log.Info("legacy engine API listening", "addr", ln.Addr().String())
+	v.wg.Go(func() { srv.Run(ctx) })
 }

@@ -23,14 +23,17 @@ func localNets() []netip.Prefix {
 // allowed tells whether the player API answers r: from the machine itself and its own subnets,
 // as AceStream does, or from anywhere with --bind-all.
 func (h *Handler) allowed(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && h.Allowed(ap.Addr())
+}
+
+// Allowed tells whether the engine's APIs answer a client at a: this machine and its own
+// subnets, or anyone with --bind-all.
+func (h *Handler) Allowed(a netip.Addr) bool {
 	if h.cfg.BindAll {
 		return true
 	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	a := ap.Addr().Unmap()
+	a = a.Unmap()
 	if a.IsLoopback() {
 		return true
 	}

@@ -85,6 +85,7 @@ func New(ctx context.Context, cfg Config, streams Streams) *Handler {
 		h.mux.HandleFunc("POST "+path, h.start)
 	}
 	h.mux.HandleFunc("GET /ace/r/{infohash}/{key}", h.playbackTS)
+	h.mux.HandleFunc("GET /content/{infohash}/{key}", h.playbackTS) // the TCP engine API's playback URL
 	h.mux.HandleFunc("GET /ace/m/{infohash}/{file}", h.playlist)
 	h.mux.HandleFunc("GET /ace/c/{infohash}/{file}", h.segment)
 	h.mux.HandleFunc("GET /ace/stat/{infohash}/{key}", h.stat)

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// versionCode is AceStream's code for a version: MAJ*1000000 + MIN*10000 + PATCH*100.
-func versionCode(v string) int {
+// VersionCode is AceStream's code for a version: MAJ*1000000 + MIN*10000 + PATCH*100.
+func VersionCode(v string) int {
 	parts := strings.SplitN(v, ".", 3)
 	code := 0
 	for i, mul := range []int{1_000_000, 10_000, 100} {
@@ -25,7 +25,7 @@ func versionCode(v string) int {
 }
 
 func (h *Handler) versionObj() obj {
-	return obj{{"code", versionCode(h.cfg.Version)}, {"platform", "linux"}, {"version", h.cfg.Version}}
+	return obj{{"code", VersionCode(h.cfg.Version)}, {"platform", "linux"}, {"version", h.cfg.Version}}
 }
 
 var jsonpName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]*$`)

@@ -1,0 +1,116 @@
+package playerapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+// Session is a playback session opened by another front end (the legacy TCP engine API). Its
+// players read /content/<infohash>/<key>.
+type Session struct {
+	h *Handler
+	p *playback
+}
+
+// SessionStatus is what the TCP API reports in STATUS and EVENT livepos.
+type SessionStatus struct {
+	Playing              bool
+	Peers                int
+	Downloaded, Uploaded int64
+	SpeedDown, SpeedUp   int64 // KB/s
+	First, Last, Pos     int64 // unix seconds of the live window and of the piece being played
+	Pieces               int
+}
+
+// Resolve reads a selector of the TCP API: INFOHASH, PID (content id), TORRENT (URL), RAW (base64).
+func (h *Handler) Resolve(ctx context.Context, kind, value string) (Content, error) {
+	switch kind {
+	case "INFOHASH", "PID":
+		ih, err := transport.ParseInfoHash(value)
+		if err != nil {
+			return Content{}, errNoContent
+		}
+		return Content{InfoHash: ih}, nil
+	case "TORRENT":
+		f, raw, err := transport.Load(ctx, h.cfg.Client, value)
+		if err != nil {
+			return Content{}, errNoContent
+		}
+		return Content{InfoHash: f.InfoHash(), File: f, Raw: raw}, nil
+	case "RAW":
+		return fromBase64(value)
+	}
+	return Content{}, errNoContent
+}
+
+// Describe returns the stream's transport file, fetching it from the swarm if needed.
+func (h *Handler) Describe(ctx context.Context, c Content) (Content, error) {
+	if c.File != nil {
+		return c, nil
+	}
+	s, release, err := h.streams.Open(ctx, c)
+	if err != nil {
+		return c, err
+	}
+	defer release()
+	select {
+	case <-s.Ready():
+	case <-time.After(h.cfg.StartTimeout):
+		return c, errNoContent
+	case <-ctx.Done():
+		return c, ctx.Err()
+	}
+	c.File, _ = s.File()
+	c.Raw = s.RawFile()
+	return c, nil
+}
+
+// OpenSession starts a playback session with the given key.
+func (h *Handler) OpenSession(ctx context.Context, c Content, key string) (*Session, error) {
+	p, err := h.open(ctx, c, key, -1)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{h: h, p: p}, nil
+}
+
+// Status reports the session.
+func (s *Session) Status() SessionStatus {
+	p := s.p
+	st := p.stream.Stats()
+	p.mu.Lock()
+	down, up := p.rate.update(time.Now(), st.Downloaded, st.Uploaded)
+	out := SessionStatus{Playing: p.playing, Peers: st.Peers, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
+		SpeedDown: down, SpeedUp: up, Pos: p.pos / 1000}
+	p.mu.Unlock()
+	if _, buf := p.stream.File(); buf != nil {
+		var first, last int64
+		first, last, out.Pieces = buf.TimeRange()
+		out.First, out.Last = first/1000, last/1000
+	}
+	if out.Pos == 0 {
+		out.Pos = out.Last
+	}
+	return out
+}
+
+// Ready tells whether the stream has data to play.
+func (s *Session) Ready() bool {
+	_, buf := s.p.stream.File()
+	return buf != nil && !buf.Window().NoKeyframe
+}
+
+// Touch counts as player activity.
+func (s *Session) Touch() { s.p.touch() }
+
+// LiveSeek moves the session's players to the live position at unix second t.
+func (s *Session) LiveSeek(t int64) {
+	s.p.mu.Lock()
+	s.p.seekTo, s.p.seekGen = t, s.p.seekGen+1
+	s.p.mu.Unlock()
+}
+
+// Stop ends the session.
+func (s *Session) Stop() { s.h.stop(s.p) }
