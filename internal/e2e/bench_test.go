@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -48,13 +47,8 @@ func TestSwarmBenchRegression(t *testing.T) {
 // bench fanout reads a stream with many clients and reports the documented figures.
 func TestFanoutBench(t *testing.T) {
 	needFFmpeg(t)
-	port := freePort(t, "127.0.0.1")
-	demo := node(t, "demo", "demo", "--http-port", strconv.Itoa(port))
-	re := regexp.MustCompile(`http://127\.0\.0\.1:\d+/ace/getstream\?infohash=[0-9a-f]{40}`)
-	var url string
-	for deadline := time.Now().Add(20 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		url = re.FindString(demo.out.String())
-	}
+	base, ih := demoURL(t)
+	url := base + "/ace/getstream?infohash=" + ih
 	out := filepath.Join(t.TempDir(), "fanout.json")
 	began := time.Now()
 	p := start(t, "fanout", plainBinary(t), "bench", "fanout", "--url", url, "--clients", "8", "--duration", "6s", "--json", out)

@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-// demoURL starts the demo and returns its base URL and the stream's infohash.
+// demoURL starts the demo and returns its player API's base URL (on the --http-port it was
+// given) and the stream's infohash, both read from the URL it prints.
 func demoURL(t *testing.T) (string, string) {
 	port := freePort(t, "127.0.0.1")
 	demo := node(t, "demo", "demo", "--http-port", strconv.Itoa(port))
-	re := regexp.MustCompile(`infohash=([0-9a-f]{40})`)
+	re := regexp.MustCompile(fmt.Sprintf(`http://127\.0\.0\.1:%d/ace/getstream\?infohash=([0-9a-f]{40})`, port))
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if m := re.FindStringSubmatch(demo.out.String()); m != nil {
 			return fmt.Sprintf("http://127.0.0.1:%d", port), m[1]

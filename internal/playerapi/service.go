@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // VersionCode is AceStream's code for a version: MAJ*1000000 + MIN*10000 + PATCH*100.
@@ -161,11 +160,11 @@ func (h *Handler) getContentID(w http.ResponseWriter, r *http.Request) {
 }
 
 // getMediaFiles describes the content: one live stream. With an infohash only, the transport
-// file comes from the swarm (waiting up to HeaderWait).
+// file comes from the swarm (see Describe).
 func (h *Handler) getMediaFiles(w http.ResponseWriter, r *http.Request) {
 	c, err := resolve(r.Context(), h.cfg.Client, r.URL.Query())
-	if err == nil && c.File == nil {
-		c, err = h.fetchFile(r, c)
+	if err == nil {
+		c, err = h.Describe(r.Context(), c)
 	}
 	if err != nil {
 		writeAPIError(w, r, errNoContent.Error())
@@ -180,23 +179,4 @@ func (h *Handler) getMediaFiles(w http.ResponseWriter, r *http.Request) {
 		res = append(res, kv{"transport_file_data", base64Std(c.Raw)})
 	}
 	writeResult(w, r, res, nil)
-}
-
-// fetchFile gets a transport file from the swarm.
-func (h *Handler) fetchFile(r *http.Request, c Content) (Content, error) {
-	s, release, err := h.streams.Open(r.Context(), c)
-	if err != nil {
-		return c, err
-	}
-	defer release()
-	select {
-	case <-s.Ready():
-	case <-time.After(h.cfg.HeaderWait):
-		return c, errNoContent
-	case <-r.Context().Done():
-		return c, r.Context().Err()
-	}
-	c.File, _ = s.File()
-	c.Raw = s.RawFile()
-	return c, nil
 }

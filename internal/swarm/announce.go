@@ -42,18 +42,24 @@ func (s *Session) trackers() []string {
 }
 
 // announceLoop runs one announcer per tracker; trackers that appear later (with the transport
-// file) get theirs when they appear.
+// file, or from a metatracker) get theirs when they appear.
 func (s *Session) announceLoop(ctx context.Context) {
+	eachURL(ctx, s.trackers, s.trackerLoop)
+}
+
+// eachURL runs run(ctx, u) in a goroutine of its own for every URL list() returns, checking the
+// list every second, until ctx ends and every run has returned.
+func eachURL(ctx context.Context, list func() []string, run func(context.Context, string)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	running := map[string]bool{}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		for _, u := range s.trackers() {
+		for _, u := range list() {
 			if !running[u] {
 				running[u] = true
-				wg.Go(func() { s.trackerLoop(ctx, u) })
+				wg.Go(func() { run(ctx, u) })
 			}
 		}
 		select {

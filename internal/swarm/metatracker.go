@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/metatracker"
@@ -28,24 +27,7 @@ func (s *Session) metatrackers() []string {
 // metatrackerLoop asks every metatracker every interval it gives; new ones (from a transport
 // file that arrives later) get their own poller.
 func (s *Session) metatrackerLoop(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	running := map[string]bool{}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		for _, u := range s.metatrackers() {
-			if !running[u] {
-				running[u] = true
-				wg.Go(func() { s.pollMetatracker(ctx, u) })
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	eachURL(ctx, s.metatrackers, s.pollMetatracker)
 }
 
 func (s *Session) pollMetatracker(ctx context.Context, url string) {
