@@ -95,6 +95,10 @@ func cacheRun(t *testing.T, bin string, cacheFlags []string, measure func(p *pro
 }
 
 func cacheRunIn(t *testing.T, dir, bin string, cacheFlags []string, measure func(p *proc, cacheDir string) int64) (src, sup int64, bytesIn int) {
+	return cacheRunAt(t, dir, freePort(t, "127.0.0.101"), bin, cacheFlags, measure)
+}
+
+func cacheRunAt(t *testing.T, dir string, supPort int, bin string, cacheFlags []string, measure func(p *proc, cacheDir string) int64) (src, sup int64, bytesIn int) {
 	stream := highBitrateStream(t)
 	srcCache, supCache := filepath.Join(dir, "src-cache"), filepath.Join(dir, "sup-cache")
 	srcPort := freePort(t, "127.0.0.100")
@@ -103,7 +107,7 @@ func cacheRunIn(t *testing.T, dir, bin string, cacheFlags []string, measure func
 			"--name", "hi", "--title", "High", "--quality", "HD", "--category", "sport", "--bitrate", "1500000",
 			"--publish-dir", filepath.Join(dir, "pub"), "--cache-dir", srcCache}, cacheFlags...)...)
 	waitFile(t, filepath.Join(dir, "pub", "hi.acelive"), 10*time.Second)
-	support := start(t, "support", bin, append([]string{"--stream-support-node", "--bind", "127.0.0.101", "--port", "8621",
+	support := start(t, "support", bin, append([]string{"--stream-support-node", "--bind", "127.0.0.101", "--port", strconv.Itoa(supPort),
 		"--url", filepath.Join(dir, "pub", "hi.acelive"), "--download-from", fmt.Sprintf("127.0.0.100:%d", srcPort),
 		"--cache-dir", supCache}, cacheFlags...)...)
 	var peakSrc, peakSup atomic.Int64
@@ -139,10 +143,11 @@ func TestDiskCacheStaysWithinSize(t *testing.T) {
 	const size = 16 << 20
 	dir := t.TempDir()
 	// What a killed node left behind is removed at the next start.
-	stale := filepath.Join(dir, "sup-cache", "live-127_0_0_101_8621", "0123", "7.piece")
+	supPort := freePort(t, "127.0.0.101")
+	stale := filepath.Join(dir, "sup-cache", fmt.Sprintf("live-127_0_0_101_%d", supPort), "0123", "7.piece")
 	os.MkdirAll(filepath.Dir(stale), 0o755)
 	os.WriteFile(stale, make([]byte, 1000), 0o644)
-	src, sup, n := cacheRunIn(t, dir, binary, []string{"--live-cache-type", "disk", "--live-cache-size", strconv.Itoa(size)},
+	src, sup, n := cacheRunAt(t, dir, supPort, binary, []string{"--live-cache-type", "disk", "--live-cache-size", strconv.Itoa(size)},
 		func(_ *proc, dir string) int64 { return cacheBytes(dir) })
 	if _, err := os.Stat(stale); err == nil {
 		t.Fatal("a stale cache file survived the node's start")

@@ -29,7 +29,7 @@ func TestSlowPlayersDoNotStallOthers(t *testing.T) {
 	acelive := filepath.Join(dir, "pub", "hi.acelive")
 	waitFile(t, acelive, 10*time.Second)
 	httpPort := freePort(t, "127.0.0.1")
-	node(t, "viewer", "--bind", "127.0.0.121", "--http-port", strconv.Itoa(httpPort), "--cache-dir", filepath.Join(dir, "v"),
+	node(t, "viewer", "--bind", "127.0.0.121", "--port", strconv.Itoa(freePort(t, "127.0.0.121")), "--api-port", "0", "--http-port", strconv.Itoa(httpPort), "--cache-dir", filepath.Join(dir, "v"),
 		"--download-from", fmt.Sprintf("127.0.0.120:%d", srcPort), "--player-timeout", "3", "--live-cache-type", "memory",
 		"--live-cache-size", "67108864")
 	url := fmt.Sprintf("http://127.0.0.1:%d/ace/getstream?url=%s", httpPort, acelive)

@@ -61,7 +61,8 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 	return &testNode{h, s, addr}
 }
 
-func publish(t *testing.T, ctx context.Context, src *testNode, priv ed25519.PrivateKey, n uint32, key bool) []byte {
+// publish makes and publishes piece n; it returns an error once ctx ends.
+func publish(ctx context.Context, src *testNode, priv ed25519.PrivateKey, n uint32, key bool) error {
 	f, _ := src.sess.File()
 	data := bytes.Repeat([]byte{byte(n), 0x47}, 188*50/2)
 	kf := int32(-1)
@@ -69,10 +70,7 @@ func publish(t *testing.T, ctx context.Context, src *testNode, priv ed25519.Priv
 		kf = 0
 	}
 	h := wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), kf, data, int(f.Info.BlockLength))
-	if err := src.sess.Publish(ctx, h, data); err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return src.sess.Publish(ctx, h, data)
 }
 
 func readPieces(t *testing.T, ctx context.Context, s *Session, count int) []livebuf.Chunk {
@@ -104,12 +102,18 @@ func TestPiecesFlowSourceRelayViewer(t *testing.T) {
 	src := startNode(t, ctx, "127.0.0.1", Config{Role: wire.RoleSource, File: f})
 	relay := startNode(t, ctx, "127.0.0.2", Config{Role: wire.RoleSupport, File: f, DownloadFrom: []netip.AddrPort{src.addr}})
 	viewer := startNode(t, ctx, "127.0.0.3", Config{Role: wire.RoleViewer, InfoHash: f.InfoHash(), Peers: []netip.AddrPort{relay.addr}})
+	published := make(chan error, 1)
 	go func() {
-		for n := uint32(100); ctx.Err() == nil && n < 200; n++ {
-			publish(t, ctx, src, priv, n, n%4 == 0)
+		for n := uint32(100); n < 200; n++ {
+			if err := publish(ctx, src, priv, n, n%4 == 0); err != nil {
+				published <- err
+				return
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		published <- nil
 	}()
+	defer func() { cancel(); <-published }()
 	got := readPieces(t, ctx, viewer.sess, 10)
 	for i, p := range got {
 		if i == 0 && !p.Header.HasKeyframe() {
