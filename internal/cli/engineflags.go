@@ -153,7 +153,7 @@ func (f *engineFlags) build() error {
 	if f.startTimeout <= 0 || f.playerTimeout <= 0 {
 		return usagef("--start-timeout and --player-timeout must be positive numbers of seconds")
 	}
-	c.APIPort = f.apiPort
+	c.APIPort, c.IPFilterConfig, c.GeoIPDB = f.apiPort, f.ipFilter, f.geoipDB
 	c.StartTimeout, c.PlayerTimeout = time.Duration(f.startTimeout)*time.Second, time.Duration(f.playerTimeout)*time.Second
 	c.Private, c.StatsInterval, c.StatsPeers = f.privateNode == 1, time.Duration(f.statsInterval)*time.Second, f.statsPeers
 	c.RemoteAccess, c.AccessToken = f.remoteAccess, f.token
@@ -210,19 +210,6 @@ func checkSourceFlags(c *engine.Config) error {
 	return nil
 }
 
-// notYet lists flags that are parsed but whose behaviour is not built yet.
-func (f *engineFlags) notYet(fs *flag.FlagSet) []string {
-	var out []string
-	for _, name := range []string{"ip-filter-config", "geoip-db"} {
-		fs.Visit(func(fl *flag.Flag) {
-			if fl.Name == name {
-				out = append(out, "--"+name)
-			}
-		})
-	}
-	return out
-}
-
 // parseEngine parses an engine command line.
 func parseEngine(args []string) (*engineFlags, *flag.FlagSet, error) {
 	if err := checkRemoved(args); err != nil {
@@ -244,7 +231,7 @@ func parseEngine(args []string) (*engineFlags, *flag.FlagSet, error) {
 }
 
 func runEngine(ctx context.Context, args []string, env Env) error {
-	f, fs, err := parseEngine(args)
+	f, _, err := parseEngine(args)
 	if err != nil {
 		return err
 	}
@@ -255,9 +242,6 @@ func runEngine(ctx context.Context, args []string, env Env) error {
 	log, err := newLogger(env.Stderr, f.logLevel)
 	if err != nil {
 		return err
-	}
-	for _, name := range f.notYet(fs) {
-		log.Warn("flag accepted but not enforced yet in this version", "flag", name)
 	}
 	f.cfg.Logger, f.cfg.Stdin = log, env.Stdin
 	n, err := engine.New(f.cfg)

@@ -69,6 +69,9 @@ type Config struct {
 	RemoteAccess  bool          // --service-remote-access
 	AccessToken   string        // --service-access-token
 
+	IPFilterConfig string // --ip-filter-config
+	GeoIPDB        string // --geoip-db
+
 	// Not flags: tuning and tests.
 	PieceDuration time.Duration // about how long a piece lasts
 	MeasureFor    time.Duration // how long to measure the bitrate when not given
@@ -136,6 +139,9 @@ func (c *Config) Defaults() {
 
 // Validate checks what each mode needs; messages name the flag.
 func (c *Config) Validate() error {
+	if c.IPFilterConfig != "" && c.Mode == Viewer {
+		return errors.New("--ip-filter-config works on source, support and startup nodes")
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("--port %d: out of range", c.Port)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aceswarm/aceswarm/internal/ipfilter"
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -35,6 +36,7 @@ type Node struct {
 	api    net.Listener // viewer: player API
 	mode   modeRunner
 	live   string // the live cache folder of this node, when on disk
+	filter *ipfilter.Filter
 
 	mu       sync.Mutex // guards limits and sessions
 	limits   limits
@@ -69,7 +71,10 @@ func New(cfg Config) (*Node, error) {
 	ap := netip.MustParseAddrPort(ln.Addr().String())
 	n.ln, n.port, n.bind = ln, ap.Port(), ap.Addr().Unmap()
 	n.host = swarm.NewHost(ln, n.peerID, n.mux, n.log)
-	n.admission()
+	if err := n.admission(); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	n.web = nodeweb.New(nodeweb.Config{
 		Version: version.Version, Token: cfg.AccessToken, RemoteAccess: cfg.RemoteAccess, MonitorIP: cfg.MonitorIP,
 		Interval: cfg.StatsInterval, ReportPeers: cfg.StatsPeers, Logger: n.log,
@@ -109,18 +114,31 @@ func (n *Node) prepareCache() error {
 	return nil
 }
 
-// admission applies --private-node and --max-connections to incoming connections.
-func (n *Node) admission() {
-	n.host.MaxConns = func() int {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		return n.limits.maxConns
+// admission applies --ip-filter-config, --private-node and --max-connections to incoming
+// connections.
+func (n *Node) admission() error {
+	n.host.MaxConns = n.maxConns
+	if n.cfg.IPFilterConfig != "" {
+		f, err := ipfilter.NewFilter(ipfilter.FilterConfig{
+			Path: n.cfg.IPFilterConfig, GeoIPDB: n.cfg.GeoIPDB, MaxConns: n.maxConns, Logger: n.log,
+		})
+		if err != nil {
+			return err
+		}
+		n.filter = f
+		n.host.Admit = f.Admit
 	}
-	if !n.cfg.Private {
-		return
+	if n.cfg.Private {
+		n.host.AdmitPeer = n.named
+		n.host.AdmitHTTP = func(a netip.Addr) bool { return a == localhost4 || a == localhost6 || n.named(a) }
 	}
-	n.host.AdmitPeer = n.named
-	n.host.AdmitHTTP = func(a netip.Addr) bool { return a == localhost4 || a == localhost6 || n.named(a) }
+	return nil
+}
+
+func (n *Node) maxConns() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.limits.maxConns
 }
 
 var (
@@ -162,6 +180,9 @@ func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.host.Run(ctx) })
 	wg.Go(func() { n.web.Run(ctx) })
+	if n.filter != nil {
+		wg.Go(func() { n.filter.Run(ctx) })
+	}
 	n.log.Info("node listening", "addr", n.Addr().String())
 	err := n.mode.run(ctx)
 	cancel()

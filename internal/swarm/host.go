@@ -21,8 +21,8 @@ import (
 type Host struct {
 	PeerID [20]byte
 	// Admit, when set, decides whether a connection from addr is served at all; it runs before
-	// anything is read from the connection.
-	Admit func(addr netip.Addr) bool
+	// anything is read from the connection. An admitted connection's release runs when it closes.
+	Admit func(addr netip.Addr) (release func(), ok bool)
 	// AdmitPeer and AdmitHTTP, when set, decide once the first byte told which protocol it is.
 	AdmitPeer func(addr netip.Addr) bool
 	AdmitHTTP func(addr netip.Addr) bool
@@ -112,9 +112,17 @@ func (h *Host) serve(ctx context.Context, raw net.Conn) {
 	nc := &countedConn{Conn: raw, open: &h.open}
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	addr := ap.Addr().Unmap()
-	if (h.MaxConns != nil && h.OpenConns() > h.MaxConns()) || (h.Admit != nil && !h.Admit(addr)) {
+	if h.MaxConns != nil && h.OpenConns() > h.MaxConns() {
 		nc.Close()
 		return
+	}
+	if h.Admit != nil {
+		release, ok := h.Admit(addr)
+		if !ok {
+			nc.Close()
+			return
+		}
+		nc.release = release
 	}
 	nc.SetReadDeadline(time.Now().Add(handshakeWait))
 	br := bufio.NewReader(nc)
@@ -204,11 +212,17 @@ func (l *chanListener) Addr() net.Addr { return l.addr }
 // countedConn keeps the host's count of open connections.
 type countedConn struct {
 	net.Conn
-	open *atomic.Int64
-	once sync.Once
+	open    *atomic.Int64
+	release func() // the filter's, when it admitted the connection
+	once    sync.Once
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.open.Add(-1) })
+	c.once.Do(func() {
+		c.open.Add(-1)
+		if c.release != nil {
+			c.release()
+		}
+	})
 	return c.Conn.Close()
 }
