@@ -22,6 +22,8 @@ build:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=20s ./internal/wire/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=20s ./internal/transport/
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./internal/ipfilter/
+	$(GO) test -run='^$$' -fuzz=FuzzParseConfig -fuzztime=20s ./internal/metatracker/
 
 # Re-make the embedded test clip (needs ffmpeg).
 clip:
