@@ -187,6 +187,9 @@ func (n *Node) Run(ctx context.Context) error {
 	err := n.mode.run(ctx)
 	cancel()
 	wg.Wait()
+	if n.filter != nil {
+		n.filter.Close()
+	}
 	if n.live != "" {
 		os.RemoveAll(n.live)
 	}

@@ -138,11 +138,6 @@ func (f *Filter) Run(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	defer func() {
-		if f.geo != nil {
-			f.geo.Close()
-		}
-	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -155,6 +150,14 @@ func (f *Filter) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// Close releases the country database; call it once nothing can call Admit any more.
+func (f *Filter) Close() error {
+	if f.geo == nil {
+		return nil
+	}
+	return f.geo.Close()
 }
 
 func (f *Filter) changed() bool {

@@ -94,7 +94,7 @@ func TestFilterCountriesLimitsAndReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer func() { cancel(); <-done; f.Close() }()
 	fr, us := netip.MustParseAddr("127.0.0.161"), netip.MustParseAddr("127.0.0.165")
 	if f.Country(fr) != "FR" || f.Country(us) != "US" {
 		t.Fatalf("countries: %q %q", f.Country(fr), f.Country(us))
