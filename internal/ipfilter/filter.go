@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/oschwald/geoip2-golang/v2"
+
+	"github.com/aceswarm/aceswarm/internal/configfile"
 )
 
 // FilterConfig configures a Filter.
@@ -26,14 +25,13 @@ type FilterConfig struct {
 
 // Filter admits or refuses connections and keeps the count of each limited group.
 type Filter struct {
-	cfg FilterConfig
-	geo *geoip2.Reader
+	cfg  FilterConfig
+	geo  *geoip2.Reader
+	file *configfile.File
 
-	mu     sync.Mutex // guards rules, counts, mod, size
+	mu     sync.Mutex // guards rules, counts
 	rules  *Rules
 	counts map[string]int
-	mod    time.Time
-	size   int64
 }
 
 // NewFilter reads the rules and the country database; errors name the key or the flag.
@@ -45,7 +43,8 @@ func NewFilter(cfg FilterConfig) (*Filter, error) {
 		cfg.Reload = time.Second
 	}
 	f := &Filter{cfg: cfg, counts: map[string]int{}}
-	if err := f.load(); err != nil {
+	f.file = configfile.New(cfg.Path, f.apply, cfg.Logger)
+	if err := f.file.Load(); err != nil {
 		return nil, fmt.Errorf("--ip-filter-config %s: %w", cfg.Path, err)
 	}
 	if cfg.GeoIPDB != "" {
@@ -60,22 +59,14 @@ func NewFilter(cfg FilterConfig) (*Filter, error) {
 	return f, nil
 }
 
-func (f *Filter) load() error {
-	st, err := os.Stat(f.cfg.Path)
-	if err != nil {
-		return err
-	}
-	b, err := os.ReadFile(f.cfg.Path)
-	if err != nil {
-		return err
-	}
+// apply puts new rules in force.
+func (f *Filter) apply(b []byte) error {
 	r, err := Parse(b)
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.mod, f.size = st.ModTime(), st.Size() // a bad edit is not read again until the file changes
-	if err != nil {
-		return err
-	}
 	if r.UsesCountries() && f.geo == nil && f.rules != nil {
 		return errors.New("the rules name countries but there is no --geoip-db")
 	}
@@ -133,23 +124,8 @@ func (f *Filter) Admit(a netip.Addr) (release func(), ok bool) {
 // Run re-reads the rules when the file changes, and on SIGHUP, until ctx ends. A bad edit is
 // logged with the key that is wrong; the rules in force stay.
 func (f *Filter) Run(ctx context.Context) error {
-	t := time.NewTicker(f.cfg.Reload)
-	defer t.Stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-hup:
-			f.reload()
-		case <-t.C:
-			if f.changed() {
-				f.reload()
-			}
-		}
-	}
+	f.file.Run(ctx, f.cfg.Reload)
+	return nil
 }
 
 // Close releases the country database; call it once nothing can call Admit any more.
@@ -158,22 +134,4 @@ func (f *Filter) Close() error {
 		return nil
 	}
 	return f.geo.Close()
-}
-
-func (f *Filter) changed() bool {
-	st, err := os.Stat(f.cfg.Path)
-	if err != nil {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return !st.ModTime().Equal(f.mod) || st.Size() != f.size
-}
-
-func (f *Filter) reload() {
-	if err := f.load(); err != nil {
-		f.cfg.Logger.Error("ip filter config not reloaded; the previous rules stay in force", "config", f.cfg.Path, "err", err)
-		return
-	}
-	f.cfg.Logger.Info("ip filter config reloaded", "config", f.cfg.Path)
 }

@@ -7,12 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/configfile"
 )
 
 // ServerConfig configures `aceswarm metatracker`.
@@ -25,13 +24,12 @@ type ServerConfig struct {
 
 // Server answers metatracker requests and re-reads its configuration when the file changes.
 type Server struct {
-	cfg ServerConfig
-	ln  net.Listener
+	cfg  ServerConfig
+	ln   net.Listener
+	file *configfile.File
 
-	mu      sync.Mutex // guards current, modTime
+	mu      sync.Mutex // guards current
 	current *Config
-	modTime time.Time
-	size    int64
 }
 
 // New reads the configuration and binds the socket; a bad configuration is an error.
@@ -46,7 +44,8 @@ func New(cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("--config is required")
 	}
 	s := &Server{cfg: cfg}
-	if err := s.load(); err != nil {
+	s.file = configfile.New(cfg.ConfigPath, s.apply, cfg.Logger)
+	if err := s.file.Load(); err != nil {
 		return nil, fmt.Errorf("--config %s: %w", cfg.ConfigPath, err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -60,34 +59,15 @@ func New(cfg ServerConfig) (*Server, error) {
 // Addr is the listening address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-func (s *Server) load() error {
-	st, err := os.Stat(s.cfg.ConfigPath)
-	if err != nil {
-		return err
-	}
-	b, err := os.ReadFile(s.cfg.ConfigPath)
-	if err != nil {
-		return err
-	}
+func (s *Server) apply(b []byte) error {
 	c, err := ParseConfig(b)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.modTime, s.size = st.ModTime(), st.Size() // a bad edit is not retried until the file changes again
-	if err != nil {
-		return err
-	}
 	s.current = c
 	return nil
-}
-
-func (s *Server) changed() bool {
-	st, err := os.Stat(s.cfg.ConfigPath)
-	if err != nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !st.ModTime().Equal(s.modTime) || st.Size() != s.size
 }
 
 func (s *Server) config() *Config {
@@ -119,31 +99,8 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(s.ln) })
 	s.cfg.Logger.Info("metatracker listening", "addr", s.Addr().String())
-	t := time.NewTicker(s.cfg.Reload)
-	defer t.Stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			srv.Close()
-			wg.Wait()
-			return nil
-		case <-hup:
-			s.reload()
-		case <-t.C:
-			if s.changed() {
-				s.reload()
-			}
-		}
-	}
-}
-
-func (s *Server) reload() {
-	if err := s.load(); err != nil {
-		s.cfg.Logger.Error("config not reloaded; the previous one stays in force", "config", s.cfg.ConfigPath, "err", err)
-		return
-	}
-	s.cfg.Logger.Info("config reloaded", "config", s.cfg.ConfigPath)
+	s.file.Run(ctx, s.cfg.Reload)
+	srv.Close()
+	wg.Wait()
+	return nil
 }

@@ -2,9 +2,13 @@ package playerapi
 
 import (
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -142,7 +146,7 @@ func (h *Handler) queryContent(r *http.Request, query string) (Content, error) {
 	if !ok {
 		return Content{}, errNoContent
 	}
-	vals, err := parseQuery(rest)
+	vals, err := url.ParseQuery(rest)
 	if err != nil {
 		return Content{}, errNoContent
 	}
@@ -173,10 +177,10 @@ func (h *Handler) getMediaFiles(w http.ResponseWriter, r *http.Request) {
 	res := obj{
 		{"files", []obj{{{"index", 0}, {"filename", c.File.Info.Title}}}},
 		{"name", c.File.Info.Name}, {"infohash", c.InfoHash.String()}, {"transport_type", "bt"}, {"type", "live"},
-		{"transport_file_cache_key", sha1Hex(c.Raw)},
+		{"transport_file_cache_key", fmt.Sprintf("%x", sha1.Sum(c.Raw))},
 	}
 	if r.URL.Query().Get("dump_transport_file") == "1" {
-		res = append(res, kv{"transport_file_data", base64Std(c.Raw)})
+		res = append(res, kv{"transport_file_data", base64.StdEncoding.EncodeToString(c.Raw)})
 	}
 	writeResult(w, r, res, nil)
 }
