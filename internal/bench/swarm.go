@@ -18,7 +18,6 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/engine"
 	"github.com/aceswarm/aceswarm/internal/tracker"
-	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
 // SwarmConfig describes a swarm bench run.
@@ -285,10 +284,4 @@ func freePort(ip string) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// loadInfo reads the transport file (for tests).
-func loadInfo(path string) (*transport.File, error) {
-	f, _, err := transport.Load(context.Background(), http.DefaultClient, path)
-	return f, err
 }

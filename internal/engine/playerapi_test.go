@@ -123,7 +123,7 @@ func TestPlayerAPIGolden(t *testing.T) {
 	// Service and server API.
 	_, _, body = get(t, base+"/webui/api/service?method=get_version")
 	golden(t, "get_version", body, `{"result": {"code": 3000000, "platform": "linux", "version": "3.0.0"}, "error": null}`, ih, host)
-	_, hdr, body = get(t, base+"/webui/api/service?method=get_version&format=jsonp&callback=mycallback")
+	_, _, body = get(t, base+"/webui/api/service?method=get_version&format=jsonp&callback=mycallback")
 	golden(t, "get_version jsonp", body, `mycallback({"result": {"code": 3000000, "platform": "linux", "version": "3.0.0"}, "error": null});`, ih, host)
 	api := base + "/server/api?api_version=3&method="
 	for name, want := range map[string]string{

@@ -20,7 +20,7 @@ type Piece struct {
 	DoneAt   time.Time
 }
 
-// HasBlock tells whether block i has arrived.
+// HasBlock tells whether block i has arrived. Only the goroutine that puts blocks may call it.
 func (p *Piece) HasBlock(i int) bool { return i < len(p.have) && p.have[i] }
 
 // Buffer is the window. All methods are safe for concurrent use.

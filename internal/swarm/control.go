@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
@@ -67,18 +68,8 @@ func (s *Session) Peers(ctx context.Context) (out []PeerInfo, slots int) {
 			}
 		}
 	})
-	slices.SortFunc(out, func(a, b PeerInfo) int { return compareStrings(a.Addr, b.Addr) })
+	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(a.Addr, b.Addr) })
 	return out, slots
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // SetLimits changes the peer and upload-slot limits at once (0 keeps a limit as it is).
