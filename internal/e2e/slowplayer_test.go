@@ -22,14 +22,15 @@ func TestSlowPlayersDoNotStallOthers(t *testing.T) {
 	const rate = 12_000_000 / 8
 	dir := t.TempDir()
 	srcPort := freePort(t, "127.0.0.120")
-	startIn(t, &pacedReader{r: bytes.NewReader(stream), rate: rate}, "source", binary, "--stream-source-node",
+	bin := plainBinary(t) // a throughput test: without the race detector's slowdown
+	startIn(t, &pacedReader{r: bytes.NewReader(stream), rate: rate}, "source", bin, "--stream-source-node",
 		"--bind", "127.0.0.120", "--port", strconv.Itoa(srcPort), "--source", "-", "--name", "hi", "--title", "High",
 		"--quality", "HD", "--category", "sport", "--bitrate", strconv.Itoa(rate),
 		"--publish-dir", filepath.Join(dir, "pub"), "--cache-dir", filepath.Join(dir, "src"))
 	acelive := filepath.Join(dir, "pub", "hi.acelive")
 	waitFile(t, acelive, 10*time.Second)
 	httpPort := freePort(t, "127.0.0.1")
-	node(t, "viewer", "--bind", "127.0.0.121", "--port", strconv.Itoa(freePort(t, "127.0.0.121")), "--api-port", "0", "--http-port", strconv.Itoa(httpPort), "--cache-dir", filepath.Join(dir, "v"),
+	start(t, "viewer", bin, "--bind", "127.0.0.121", "--port", strconv.Itoa(freePort(t, "127.0.0.121")), "--api-port", "0", "--http-port", strconv.Itoa(httpPort), "--cache-dir", filepath.Join(dir, "v"),
 		"--download-from", fmt.Sprintf("127.0.0.120:%d", srcPort), "--player-timeout", "3", "--live-cache-type", "memory",
 		"--live-cache-size", "67108864")
 	url := fmt.Sprintf("http://127.0.0.1:%d/ace/getstream?url=%s", httpPort, acelive)
