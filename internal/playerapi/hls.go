@@ -1,6 +1,7 @@
 package playerapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/mpegts"
@@ -232,11 +234,13 @@ func (h *Handler) segment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sg.touch()
-	ctx, cancel := context.WithTimeout(r.Context(), 2*MinSegment+time.Second)
-	defer cancel()
+	// A segment being cut (or the one after) is waited for, up to three target durations.
 	sg.mu.Lock()
 	soon := seq <= sg.next+1
+	wait := 3*max(time.Duration(sg.target)*time.Second, MinSegment) + time.Second
 	sg.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
 	if soon {
 		sg.waitSegments(ctx, seq)
 	}
@@ -253,6 +257,18 @@ func (h *Handler) segment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "video/mp2t")
-	n, _ := w.Write(data)
-	h.served.Add(int64(n))
+	cw := &countingWriter{ResponseWriter: w, n: &h.served}
+	http.ServeContent(cw, r, "", time.Time{}, bytes.NewReader(data)) // honours Range, as players resume with it
+}
+
+// countingWriter adds what it writes to a counter.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	k, err := c.ResponseWriter.Write(b)
+	c.n.Add(int64(k))
+	return k, err
 }

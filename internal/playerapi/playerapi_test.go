@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -86,5 +87,23 @@ func TestSessionKey(t *testing.T) {
 	req.RemoteAddr = "127.0.0.1:40000"
 	if k := sessionKey(req); k == "f528764d624db129b32c21fbca0cb8d6" {
 		t.Fatal("pid ignored")
+	}
+}
+
+// A player that resumes a segment with a Range request gets the rest of it, not the whole again.
+func TestSegmentHonoursRange(t *testing.T) {
+	h := New(context.Background(), Config{}, &refusingStreams{})
+	var ih transport.InfoHash
+	ih[0] = 1
+	sg := &segmenter{ih: ih, changed: make(chan struct{}), used: time.Now()}
+	sg.add([]byte("0123456789"), 2, false)
+	h.hls.byIH[ih] = sg
+	req := httptest.NewRequest(http.MethodGet, "/ace/c/"+ih.String()+"/0.ts", nil)
+	req.RemoteAddr = "127.0.0.1:1"
+	req.Header.Set("Range", "bytes=4-")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusPartialContent || w.Body.String() != "456789" {
+		t.Fatalf("range: %d %q", w.Code, w.Body.String())
 	}
 }
