@@ -8,12 +8,21 @@ test: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
 	$(GO) test -race -timeout 12m ./...
 
-# The tests use ffmpeg and ffprobe as real players; install them when missing (Debian/Ubuntu).
+# The tests use real clients: ffmpeg/ffprobe, and hls.js in Chromium. Install what is missing
+# (Debian/Ubuntu packages, and hls.js from npm into .cache/js).
+HLSJS_VERSION = 1.7.4
 tools:
-	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	@missing=""; \
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing ffmpeg with apt-get"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg >/dev/null; }
+	  echo "installing$$missing with apt-get"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@test -f .cache/js/node_modules/hls.js/dist/hls.min.js || \
+	  { command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix .cache/js hls.js@$(HLSJS_VERSION); } || \
+	  echo "npm not found: the hls.js browser test will be skipped"
 
 build:
 	$(GO) build -o bin/aceswarm ./cmd/aceswarm
