@@ -119,7 +119,9 @@ func (sg *segmenter) run(ctx context.Context) {
 			cur, disc = nil, true
 		}
 		out = sp.Write(out, c.Data)
-		if c.Header.HasKeyframe() && (cur == nil || time.Duration(c.Header.Time-curStart)*time.Millisecond >= MinSegment) {
+		// Cut at a keyframe once the segment is long enough; piece times jitter by some
+		// milliseconds, so a stream with a keyframe every MinSegment gets MinSegment segments.
+		if c.Header.HasKeyframe() && (cur == nil || time.Duration(c.Header.Time-curStart)*time.Millisecond >= MinSegment*9/10) {
 			cut := patOffset(out)
 			if cur != nil {
 				sg.add(append(cur, out[:cut]...), float64(c.Header.Time-curStart)/1000, disc)
