@@ -181,3 +181,25 @@ func TestMetatrackerChangesAndFailures(t *testing.T) {
 	})
 	p.keepsPlaying(t, "viewer", 2, time.Second)
 }
+
+// A node with --download-from takes nothing from other nodes, not even pieces pushed to it.
+func TestDownloadListRefusesPushedPieces(t *testing.T) {
+	ctx := t.Context()
+	src, _, path := runSource(t, ctx, "127.0.0.180", nil)
+	aAddr := netip.MustParseAddrPort(fmt.Sprintf("127.0.0.181:%d", freePort(t)))
+	a := runNode(t, ctx, Config{Mode: Support, Bind: "127.0.0.181", Port: int(aAddr.Port()), URL: path, DownloadFrom: []netip.AddrPort{src.Addr()}})
+	b := runNode(t, ctx, Config{Mode: Support, Bind: "127.0.0.182", URL: path, DownloadFrom: []netip.AddrPort{src.Addr(), aAddr}})
+	waitFor(t, 10*time.Second, "both relays download", func() bool {
+		return a.Traffic().DownloadedMedia > 64<<10 && b.Traffic().DownloadedMedia > 64<<10
+	})
+	waitFor(t, 5*time.Second, "b is connected to a", func() bool {
+		_, ok := downloadedFrom(ctx, a)[b.Addr().String()]
+		return ok || len(a.Figures(ctx).Peers) >= 2
+	})
+	time.Sleep(3 * time.Second) // b pushes what the source pushed to it on to a, its only peer
+	for addr, n := range downloadedFrom(ctx, a) {
+		if addr != src.Addr().String() && n > 0 {
+			t.Fatalf("a took %d bytes from %s, which is not on its download list", n, addr)
+		}
+	}
+}

@@ -38,11 +38,15 @@ func (st *loopState) handle(ev event) {
 	case wire.GetHeader:
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
-		st.onHeader(p, m.Header)
+		if p.mayDownload { // --download-from: nothing is taken from other nodes, pushed or not
+			st.onHeader(p, m.Header)
+		}
 	case wire.Request:
 		st.onRequest(p, m)
 	case wire.Piece:
-		st.onPiece(p, m)
+		if p.mayDownload {
+			st.onPiece(p, m)
+		}
 	case wire.Reject:
 		st.onReject(p, m)
 	case wire.Choke:
@@ -70,7 +74,7 @@ func (st *loopState) onHello(p *peer, m *wire.Message) {
 		p.listen = netip.AddrPortFrom(p.c.remote.Addr(), m.Port)
 		p.mayDownload = st.mayDownloadFrom(p.listen)
 	}
-	if m.Header != nil {
+	if m.Header != nil && p.mayDownload {
 		st.onHeader(p, m.Header)
 	}
 	if f, _ := st.s.File(); f == nil {

@@ -21,7 +21,6 @@ func (st *loopState) push(n uint32, from *peer) {
 	if pc == nil {
 		return
 	}
-	rank := st.pushRank
 	var cands []*peer
 	for _, p := range st.peers {
 		if p != from && p.hello && p.unchoked && !p.has(n) && p.role != wire.RoleSource {
@@ -29,7 +28,7 @@ func (st *loopState) push(n uint32, from *peer) {
 		}
 	}
 	slices.SortFunc(cands, func(a, b *peer) int {
-		if d := rank(a) - rank(b); d != 0 {
+		if d := st.pushRank(a) - st.pushRank(b); d != 0 {
 			return d
 		}
 		return a.since.Compare(b.since)
@@ -39,7 +38,7 @@ func (st *loopState) push(n uint32, from *peer) {
 	}
 	// Rotate within the best rank so each of its peers gets its share of first copies.
 	best := 0
-	for best < len(cands) && rank(cands[best]) == rank(cands[0]) {
+	for best < len(cands) && st.pushRank(cands[best]) == st.pushRank(cands[0]) {
 		best++
 	}
 	for i := range min(k, len(cands)) {
