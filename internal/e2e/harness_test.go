@@ -70,7 +70,7 @@ func needFFmpeg(t *testing.T) {
 	}
 }
 
-// freePort returns a port free on ip for TCP and UDP.
+// freePort returns a port free on ip ("" for every address) for TCP and UDP.
 func freePort(t *testing.T, ip string) int {
 	t.Helper()
 	for range 20 {

@@ -15,7 +15,7 @@ import (
 // demoURL starts the demo and returns its player API's base URL (on the --http-port it was
 // given) and the stream's infohash, both read from the URL it prints.
 func demoURL(t *testing.T) (string, string) {
-	port := freePort(t, "127.0.0.1")
+	port := freePort(t, "") // the player API listens on every address
 	demo := node(t, "demo", "demo", "--http-port", strconv.Itoa(port))
 	re := regexp.MustCompile(fmt.Sprintf(`http://127\.0\.0\.1:%d/ace/getstream\?infohash=([0-9a-f]{40})`, port))
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

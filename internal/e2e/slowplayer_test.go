@@ -29,7 +29,7 @@ func TestSlowPlayersDoNotStallOthers(t *testing.T) {
 		"--publish-dir", filepath.Join(dir, "pub"), "--cache-dir", filepath.Join(dir, "src"))
 	acelive := filepath.Join(dir, "pub", "hi.acelive")
 	waitFile(t, acelive, 10*time.Second)
-	httpPort := freePort(t, "127.0.0.1")
+	httpPort := freePort(t, "") // the player API listens on every address
 	start(t, "viewer", bin, "--bind", "127.0.0.121", "--port", strconv.Itoa(freePort(t, "127.0.0.121")), "--api-port", "0", "--http-port", strconv.Itoa(httpPort), "--cache-dir", filepath.Join(dir, "v"),
 		"--download-from", fmt.Sprintf("127.0.0.120:%d", srcPort), "--player-timeout", "3", "--live-cache-type", "memory",
 		"--live-cache-size", "67108864")

@@ -49,7 +49,7 @@ func startSwarm(t *testing.T) *swarm {
 			"--port", strconv.Itoa(freePort(t, ip)), "--bind", ip, "--download-from", srcAddr)
 	}
 	for i, ip := range []string{"127.0.0.21", "127.0.0.22", "127.0.0.23"} {
-		httpPort := freePort(t, "127.0.0.1")
+		httpPort := freePort(t, "") // the player API listens on every address
 		node(t, fmt.Sprintf("viewer%d", i+1), "--http-port", strconv.Itoa(httpPort),
 			"--port", strconv.Itoa(freePort(t, ip)), "--bind", ip, "--tracker", trackerURL)
 		sw.viewers = append(sw.viewers, fmt.Sprintf("http://127.0.0.1:%d", httpPort))
