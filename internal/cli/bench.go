@@ -35,16 +35,12 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.Float64Var(&cfg.Churn, "churn", 0, "share of the viewers replaced each minute (0.2 = 20%)")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
 	plotPath := fs.String("plot", "", "draw upload by role, lag and buffer over time to this SVG file")
-	level := fs.String("log-level", "error", "log level of the nodes")
-	if err := parse(fs, args); err != nil {
+	log, err := parseWithLog(fs, args, env, "error")
+	if err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
-	}
-	log, err := newLogger(env.Stderr, *level)
-	if err != nil {
-		return err
 	}
 	dir, err := os.MkdirTemp("", "aceswarm-bench-")
 	if err != nil {

@@ -103,6 +103,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseWithLog adds --log-level (default def) to fs, parses args and returns the logger.
+func parseWithLog(fs *flag.FlagSet, args []string, env Env, def string) (*slog.Logger, error) {
+	level := fs.String("log-level", def, "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return newLogger(env.Stderr, *level)
+}
+
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {

@@ -21,11 +21,7 @@ import (
 func runDemo(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm demo")
 	httpPort := fs.Int("http-port", 6878, "player API port of the demo's viewer engine")
-	level := fs.String("log-level", "warn", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := newLogger(env.Stderr, *level)
+	log, err := parseWithLog(fs, args, env, "warn")
 	if err != nil {
 		return err
 	}

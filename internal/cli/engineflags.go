@@ -190,6 +190,8 @@ func (f *engineFlags) build() error {
 	return nil
 }
 
+// checkSourceFlags checks the flags AceStream 3.0 made required and their values; what every
+// source needs (--source, --name, the folders) engine.Config.Validate checks.
 func checkSourceFlags(c *engine.Config) error {
 	switch {
 	case c.Title == "":
@@ -202,10 +204,6 @@ func checkSourceFlags(c *engine.Config) error {
 		return usagef("--category is required for a source node (%s)", strings.Join(transport.Categories, ", "))
 	case !slices.Contains(transport.Categories, c.Category):
 		return usagef("--category %q: want one of %s", c.Category, strings.Join(transport.Categories, ", "))
-	case c.Source == "":
-		return usagef("--source is required for a source node")
-	case c.Name == "":
-		return usagef("--name is required for a source node")
 	}
 	return nil
 }

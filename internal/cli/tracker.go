@@ -15,11 +15,7 @@ import (
 func runTracker(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm tracker")
 	listen := fs.String("listen", ":6969", "host:port for HTTP (/announce) and UDP announces")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := newLogger(env.Stderr, *level)
+	log, err := parseWithLog(fs, args, env, "info")
 	if err != nil {
 		return err
 	}
@@ -34,11 +30,7 @@ func runMetatracker(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm metatracker")
 	listen := fs.String("listen", ":8080", "host:port to answer on")
 	config := fs.String("config", "", "JSON configuration, re-read when it changes")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := newLogger(env.Stderr, *level)
+	log, err := parseWithLog(fs, args, env, "info")
 	if err != nil {
 		return err
 	}

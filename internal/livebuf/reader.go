@@ -133,6 +133,3 @@ func (r *Reader) skipToKeyframe() {
 		}
 	}
 }
-
-// Position is the number of the next piece the reader will return.
-func (r *Reader) Position() uint32 { return r.cursor }

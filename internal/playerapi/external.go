@@ -2,9 +2,8 @@ package playerapi
 
 import (
 	"context"
+	"net/url"
 	"time"
-
-	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
 // Session is a playback session opened by another front end (the legacy TCP engine API). Its
@@ -24,25 +23,16 @@ type SessionStatus struct {
 	Pieces               int
 }
 
+// tcpSelectors maps the TCP API's selector kinds to the player API's parameters.
+var tcpSelectors = map[string]string{"INFOHASH": "infohash", "PID": "content_id", "TORRENT": "url", "RAW": "data"}
+
 // Resolve reads a selector of the TCP API: INFOHASH, PID (content id), TORRENT (URL), RAW (base64).
 func (h *Handler) Resolve(ctx context.Context, kind, value string) (Content, error) {
-	switch kind {
-	case "INFOHASH", "PID":
-		ih, err := transport.ParseInfoHash(value)
-		if err != nil {
-			return Content{}, errNoContent
-		}
-		return Content{InfoHash: ih}, nil
-	case "TORRENT":
-		f, raw, err := transport.Load(ctx, h.cfg.Client, value)
-		if err != nil {
-			return Content{}, errNoContent
-		}
-		return Content{InfoHash: f.InfoHash(), File: f, Raw: raw}, nil
-	case "RAW":
-		return fromBase64(value)
+	key, ok := tcpSelectors[kind]
+	if !ok {
+		return Content{}, errNoContent
 	}
-	return Content{}, errNoContent
+	return resolve(ctx, h.cfg.Client, url.Values{key: {value}})
 }
 
 // Describe returns the stream's transport file, fetching it from the swarm if needed.
