@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +55,9 @@ func startSwarm(t *testing.T) *swarm {
 			"--port", strconv.Itoa(freePort(t, ip)), "--bind", ip, "--tracker", trackerURL)
 		sw.viewers = append(sw.viewers, fmt.Sprintf("http://127.0.0.1:%d", httpPort))
 	}
-	time.Sleep(500 * time.Millisecond) // let the viewers' APIs listen
+	for _, v := range sw.viewers {
+		waitListening(t, strings.TrimPrefix(v, "http://"))
+	}
 	return sw
 }
 
