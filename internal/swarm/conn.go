@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -17,6 +18,9 @@ const (
 	writeTimeout  = 30 * time.Second
 	handshakeWait = 10 * time.Second
 )
+
+// errConnClosed ends a reader whose connection was closed from this side.
+var errConnClosed = errors.New("connection closed")
 
 // conn is one peer connection: a reader and a writer goroutine around a net.Conn.
 type conn struct {
@@ -68,6 +72,9 @@ func (c *conn) readLoop(ctx context.Context, inbox chan<- event) {
 	var err error
 	defer func() {
 		c.close()
+		if err == nil {
+			err = errConnClosed // closed from our side (writer failed, peer dropped): still an end
+		}
 		select {
 		case inbox <- event{c: c, err: err}:
 		case <-ctx.Done():

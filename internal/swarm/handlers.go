@@ -17,7 +17,7 @@ func (st *loopState) handle(ev event) {
 	if p == nil {
 		return
 	}
-	if ev.err != nil {
+	if ev.err != nil || ev.msg == nil {
 		st.dropPeer(p)
 		return
 	}
