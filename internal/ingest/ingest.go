@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -55,6 +56,9 @@ func New(cfg Config) (*Input, error) {
 		case "udp":
 			if u.Port() == "" {
 				return nil, fmt.Errorf("--source %q: udp needs a port", cfg.Source)
+			}
+			if la := u.Query().Get("localaddr"); la != "" && net.ParseIP(la) == nil {
+				return nil, fmt.Errorf("--source %q: localaddr %q is not an IP address", cfg.Source, la)
 			}
 			in.kind = "udp"
 		case "file":

@@ -30,10 +30,11 @@ func collect(t *testing.T, in *Input, ctx context.Context, want int) []byte {
 
 func TestBadSources(t *testing.T) {
 	for src, want := range map[string]string{
-		"":                 "--source is required",
-		"rtmp://x/y":       "unsupported scheme",
-		"udp://127.0.0.1":  "needs a port",
-		"/no/such/file.ts": "--source",
+		"":                                     "--source is required",
+		"rtmp://x/y":                           "unsupported scheme",
+		"udp://127.0.0.1":                      "needs a port",
+		"/no/such/file.ts":                     "--source",
+		"udp://@239.1.1.1:5000?localaddr=eth0": "localaddr",
 	} {
 		if _, err := New(Config{Source: src}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v", src, err)

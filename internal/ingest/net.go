@@ -48,7 +48,11 @@ func (in *Input) runUDP(ctx context.Context) error {
 	}
 	var pc *net.UDPConn
 	if addr.IP != nil && addr.IP.IsMulticast() {
-		pc, err = net.ListenMulticastUDP("udp", nil, addr)
+		var ifi *net.Interface // nil: the interface of the route to the group
+		if ifi, err = interfaceOf(in.u.Query().Get("localaddr")); err != nil {
+			return err
+		}
+		pc, err = net.ListenMulticastUDP("udp", ifi, addr)
 	} else {
 		pc, err = net.ListenUDP("udp", addr)
 	}
@@ -66,4 +70,26 @@ func (in *Input) runUDP(ctx context.Context) error {
 		return n, err
 	})
 	return in.copy(ctx, r)
+}
+
+// interfaceOf finds the interface that holds the address ip (ffmpeg's localaddr= option: the
+// interface on which to join a multicast group); "" means the kernel chooses.
+func interfaceOf(ip string) (*net.Interface, error) {
+	if ip == "" {
+		return nil, nil
+	}
+	want := net.ParseIP(ip)
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ifs {
+		addrs, _ := ifs[i].Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.Equal(want) {
+				return &ifs[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("localaddr %s: no interface has this address", ip)
 }
