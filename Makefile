@@ -8,7 +8,7 @@ test: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
 	$(GO) test -race -timeout 12m ./...
 
-# The tests use real clients: ffmpeg/ffprobe, and hls.js in Chromium; ip (iproute2) sets up the
+# The tests use real clients: ffmpeg/ffprobe, VLC, and hls.js in Chromium; ip (iproute2) sets up the
 # network namespace of the multicast test. Install what is missing
 # (Debian/Ubuntu packages, and hls.js from npm into .cache/js).
 HLSJS_VERSION = 1.7.4
@@ -22,6 +22,10 @@ tools:
 	  echo "installing$$missing with apt-get"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v cvlc >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing vlc-bin with apt-get"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends vlc-bin vlc-plugin-base >/dev/null; }
 	@test -f .cache/js/node_modules/hls.js/dist/hls.min.js || \
 	  { command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix .cache/js hls.js@$(HLSJS_VERSION); } || \
 	  echo "npm not found: the hls.js browser test will be skipped"
