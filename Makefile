@@ -8,8 +8,8 @@ test: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
 	$(GO) test -race -timeout 12m ./...
 
-# The tests use real clients: ffmpeg/ffprobe, VLC, and hls.js in Chromium; ip (iproute2) sets up the
-# network namespace of the multicast test. Install what is missing
+# The tests use real clients: ffmpeg/ffprobe, VLC, hls.js in Chromium, and opentracker; ip
+# (iproute2) sets up the network namespace of the multicast test. Install what is missing
 # (Debian/Ubuntu packages, and hls.js from npm into .cache/js).
 HLSJS_VERSION = 1.7.4
 tools:
@@ -17,6 +17,7 @@ tools:
 	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v opentracker >/dev/null || missing="$$missing opentracker"; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing$$missing with apt-get"; \

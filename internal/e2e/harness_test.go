@@ -139,7 +139,7 @@ func startIn(t *testing.T, in io.Reader, name string, bin string, args ...string
 			t.Errorf("%s reported a data race", name)
 		}
 		if t.Failed() {
-			t.Logf("--- %s output (last 3000 bytes):\n%s", name, tail(p.out.String(), 3000))
+			t.Logf("--- %s output (last 20000 bytes):\n%s", name, tail(p.out.String(), 20000))
 		}
 	})
 	return p

@@ -130,7 +130,9 @@ func (s *Session) announce(ctx context.Context, url string, ev tracker.AnnounceE
 	if wait <= 0 || wait > maxAnnounceInterval {
 		wait = maxAnnounceInterval
 	}
-	return max(wait, announceRetry), nil
+	wait = max(wait, announceRetry)
+	s.log.Debug("announced", "tracker", url, "event", ev.String(), "peers", len(addrs), "next", wait)
+	return wait, nil
 }
 
 // dialer dials from the node's --bind address.
