@@ -22,6 +22,7 @@ type SwarmResult struct {
 	Bitrate  int     `json:"bitrate"`
 	Duration float64 `json:"duration_s"`
 	Churn    float64 `json:"churn"`
+	RTT      float64 `json:"rtt_s"`
 
 	SourceUploadFactor float64 `json:"source_upload_factor"`
 	ServerStress       float64 `json:"server_stress"`
@@ -109,7 +110,8 @@ var roles = []string{"source", "support", "startup", "viewer"}
 func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 	res := &SwarmResult{
 		Viewers: r.cfg.Viewers, Support: r.cfg.Support, Startup: r.cfg.Startup, Bitrate: r.cfg.Bitrate,
-		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, StreamBytes: streamBytes,
+		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, RTT: r.cfg.RTT.Seconds(),
+		StreamBytes: streamBytes,
 	}
 	byRole := map[string]roleTraffic{}
 	var all roleTraffic

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
+	"github.com/aceswarm/aceswarm/internal/netem"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 )
 
@@ -25,8 +26,9 @@ type SwarmConfig struct {
 	Viewers, Support, Startup int
 	Bitrate                   int // bits per second
 	Duration                  time.Duration
-	Churn                     float64 // share of the viewers replaced per minute
-	Dir                       string  // scratch folder
+	Churn                     float64       // share of the viewers replaced per minute
+	RTT                       time.Duration // round-trip time added to every link between nodes
+	Dir                       string        // scratch folder
 	Logger                    *slog.Logger
 }
 
@@ -45,6 +47,8 @@ func (c *SwarmConfig) Validate() error {
 		return fmt.Errorf("--duration %v: want at least 5s", c.Duration)
 	case c.Churn < 0 || c.Churn > 1:
 		return fmt.Errorf("--churn %v: want a share from 0 to 1", c.Churn)
+	case c.RTT < 0 || c.RTT > 2*time.Second:
+		return fmt.Errorf("--rtt %v: want 0 to 2s", c.RTT)
 	}
 	return nil
 }
@@ -147,7 +151,7 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 		Mode: engine.Source, Bind: "127.0.0.2", Source: "-", Stdin: pr, Name: "bench", Title: "bench",
 		Quality: "HD", Category: "sport", Bitrate: int64(r.cfg.Bitrate / 8), PublishDir: filepath.Join(dir, "publish"),
 		CacheDir: filepath.Join(dir, "source"), Trackers: r.trackers, StartupNodes: startup,
-		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger,
+		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.wrap(),
 	})
 	if err != nil {
 		return err
@@ -176,6 +180,19 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 	return nil
 }
 
+// wrap gives every link between nodes the configured round-trip time: a dial takes one RTT (the
+// TCP handshake), and then each direction is delayed by half of it.
+func (r *run) wrap() func(net.Conn) net.Conn {
+	rtt := r.cfg.RTT
+	if rtt <= 0 {
+		return nil
+	}
+	return func(c net.Conn) net.Conn {
+		time.Sleep(rtt)
+		return netem.Delay(c, rtt/2)
+	}
+}
+
 // startNode starts a relay at addr that downloads from the source and the support nodes.
 func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*engine.Node, error) {
 	from := []netip.AddrPort{r.nodes["source"][0].n.Addr()}
@@ -188,6 +205,7 @@ func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*en
 		Mode: mode, Bind: addr.Addr().String(), Port: int(addr.Port()), URL: r.acelive, DownloadFrom: from,
 		CacheDir:      filepath.Join(r.cfg.Dir, addr.String()),
 		LiveCacheType: "memory", LiveCacheSize: 32 << 20, MaxPeers: 200, MaxUploadSlots: 200, Logger: r.cfg.Logger,
+		WrapPeerConn: r.wrap(),
 	})
 	if err != nil {
 		return nil, err
@@ -205,7 +223,7 @@ func (r *run) startViewer() error {
 	ip := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
 	n, err := engine.New(engine.Config{
 		Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
-		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger,
+		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.wrap(),
 	})
 	if err != nil {
 		return err

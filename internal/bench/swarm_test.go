@@ -33,12 +33,32 @@ func TestSwarmBenchCountsAgreeWithNodes(t *testing.T) {
 	}
 }
 
+// --rtt delays the links between nodes: a viewer's start needs at least a dial (one RTT) and a
+// handshake (another), so no player starts sooner than two RTTs; the stream still plays.
+func TestSwarmBenchRTT(t *testing.T) {
+	const rtt = time.Second
+	res, err := RunSwarm(context.Background(), SwarmConfig{
+		Viewers: 2, Support: 1, Bitrate: 300_000, Duration: 10 * time.Second, RTT: rtt, Dir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first byte p50 %.2f s, continuity mean %.4f", res.StartupFirstByte.P50, res.Continuity.Mean)
+	if res.StartupFirstByte.P50 < 2*rtt.Seconds() {
+		t.Fatalf("first byte after %.2f s (p50) with a %v RTT; want at least %v", res.StartupFirstByte.P50, rtt, 2*rtt)
+	}
+	if res.RTT != rtt.Seconds() || res.PlayersWithoutData != 0 || res.Continuity.Mean == 0 {
+		t.Fatalf("result %+v", res)
+	}
+}
+
 func TestSwarmConfigRejects(t *testing.T) {
 	for _, c := range []SwarmConfig{
 		{Viewers: 0, Bitrate: 2e6, Duration: time.Minute},
 		{Viewers: 1, Bitrate: 10, Duration: time.Minute},
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Second},
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Churn: 2},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, RTT: -time.Second},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v accepted", c)

@@ -33,6 +33,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&cfg.Bitrate, "bitrate", 2_000_000, "stream bitrate, bits per second")
 	fs.DurationVar(&cfg.Duration, "duration", 120*time.Second, "how long the viewers play")
 	fs.Float64Var(&cfg.Churn, "churn", 0, "share of the viewers replaced each minute (0.2 = 20%)")
+	fs.DurationVar(&cfg.RTT, "rtt", 0, "round-trip time added to every link between nodes (e.g. 50ms)")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
 	plotPath := fs.String("plot", "", "draw upload by role, lag and buffer over time to this SVG file")
 	log, err := parseWithLog(fs, args, env, "error")
@@ -48,8 +49,8 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg.Dir, cfg.Logger = dir, log
-	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min\n",
-		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100)
+	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min, rtt %v\n",
+		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT)
 	res, err := bench.RunSwarm(ctx, cfg)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -80,6 +81,7 @@ type Config struct {
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
 	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long
 	Logger        *slog.Logger
+	WrapPeerConn  func(net.Conn) net.Conn // wraps each peer connection the node dials (benchmarks)
 }
 
 // Defaults of the limits (AceStream does not publish its own).

@@ -213,6 +213,7 @@ func (n *Node) sessionConfig(role uint8) swarm.Config {
 		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
 		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
 		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheDir: n.live, Logger: n.log,
+		WrapConn: n.cfg.WrapPeerConn,
 	}
 }
 

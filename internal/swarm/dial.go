@@ -78,7 +78,7 @@ func (st *loopState) dialMore() {
 }
 
 func (st *loopState) dial(a netip.AddrPort) {
-	nc, id, err := dialPeer(st.ctx, st.s.dialer(), a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
+	nc, id, err := dialPeer(st.ctx, st.s.dialer(), st.s.cfg.WrapConn, a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
 	select {
 	case st.s.dialed <- dialResult{a, nc, id, err}:
 	case <-st.ctx.Done():
@@ -112,11 +112,14 @@ func (st *loopState) dialDone(r dialResult) {
 	st.addConn(r.nc, r.id, r.addr)
 }
 
-// dialPeer connects to a and exchanges handshakes.
-func dialPeer(ctx context.Context, d *net.Dialer, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
+// dialPeer connects to a (through wrap, when set) and exchanges handshakes.
+func dialPeer(ctx context.Context, d *net.Dialer, wrap func(net.Conn) net.Conn, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
 	nc, err := d.DialContext(ctx, "tcp", a.String())
 	if err != nil {
 		return nil, [20]byte{}, err
+	}
+	if wrap != nil {
+		nc = wrap(nc)
 	}
 	nc.SetDeadline(time.Now().Add(handshakeWait))
 	if _, err := nc.Write(hs.Marshal()); err != nil {

@@ -43,6 +43,9 @@ type Config struct {
 	CacheSize      int64
 	CacheDir       string // the live cache goes to <CacheDir>/<infohash>/ on disk; memory when empty
 	Logger         *slog.Logger
+	// WrapConn, when set, wraps every connection this node dials to a peer (benchmarks use it to
+	// delay links; see package netem).
+	WrapConn func(net.Conn) net.Conn
 }
 
 // Validate checks the configuration.
