@@ -119,6 +119,7 @@ type playback struct {
 	onTime, expected int
 	stalls           int
 	stallTime        time.Duration
+	firstStall       time.Time // when the first stall began
 	lags             []float64 // seconds, one per second of playing
 	samples          []sample  // per second: lag and buffer
 }
@@ -157,6 +158,9 @@ func simulate(frames []frame, end time.Time, grace time.Duration) playback {
 		pb.expected += int(f.seq - prev) // skipped frames are expected too
 		prev = f.seq
 		if f.arrived.After(due) {
+			if pb.stalls == 0 {
+				pb.firstStall = due
+			}
 			pb.stalls++
 			pb.stallTime += f.arrived.Sub(due)
 			due = f.arrived

@@ -55,7 +55,20 @@ type SwarmResult struct {
 	PlayerBytes        int64 `json:"player_bytes"`
 	ServedToPlayers    int64 `json:"served_to_players_bytes"`
 
+	// StalledPlayers details every player that stalled, to tell joiners from stayers.
+	StalledPlayers []StalledPlayer `json:"stalled_players"`
+
 	Timeline []TimePoint `json:"-"`
+}
+
+// StalledPlayer is one player that stalled; times are seconds since the bench's first player.
+type StalledPlayer struct {
+	Joined     float64 `json:"joined_s"`
+	Left       float64 `json:"left_s,omitempty"` // churned out; absent when it played to the end
+	FirstStall float64 `json:"first_stall_s"`
+	Stalls     int     `json:"stalls"`
+	Seconds    float64 `json:"stall_seconds"`
+	Continuity float64 `json:"continuity"`
 }
 
 // TimePoint is one second of the run, for the plot.
@@ -172,6 +185,9 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 		n++
 		res.Stalls.Count += pb.stalls
 		res.Stalls.Seconds += pb.stallTime.Seconds()
+		if pb.stalls > 0 {
+			res.StalledPlayers = append(res.StalledPlayers, r.stalled(p, stopped, pb, c))
+		}
 		lags = append(lags, pb.lags...)
 	}
 	if n > 0 {
@@ -182,6 +198,18 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 	res.StartupFirstByte, res.StartupKeyframe = dist(fb), dist(kf)
 	ld := dist(lags)
 	res.Lag.P50, res.Lag.P95 = ld.P50, ld.P95
+}
+
+func (r *run) stalled(p *player, stopped time.Time, pb playback, continuity float64) StalledPlayer {
+	since := func(t time.Time) float64 { return round3(t.Sub(r.start).Seconds()) }
+	sp := StalledPlayer{
+		Joined: since(p.requested), FirstStall: since(pb.firstStall), Stalls: pb.stalls,
+		Seconds: round3(pb.stallTime.Seconds()), Continuity: round3(continuity),
+	}
+	if !stopped.IsZero() {
+		sp.Left = since(stopped)
+	}
+	return sp
 }
 
 func ratio(a, b int64) float64 {

@@ -84,4 +84,8 @@ func TestPlaybackModel(t *testing.T) {
 	if len(pb.lags) == 0 || pb.lags[0] < 1.9 || pb.lags[0] > 2.1 {
 		t.Fatalf("lags %v", pb.lags)
 	}
+	// Playing starts at 2 s; frame 60 is due 2.4 s later and is the first stall.
+	if got := pb.firstStall.Sub(base); got < 4350*time.Millisecond || got > 4450*time.Millisecond {
+		t.Fatalf("first stall at %v, want 4.4s", got)
+	}
 }

@@ -76,6 +76,14 @@ func printSwarm(w io.Writer, r *bench.SwarmResult) {
 	fmt.Fprintf(w, "cpu                    %.1fs (%.2f cores)\n", r.CPUSeconds, r.CPUSeconds/r.Duration)
 	fmt.Fprintf(w, "peak rss               %d MB\n", r.PeakRSSBytes>>20)
 	fmt.Fprintf(w, "players                %d (%d without data)\n", r.Players, r.PlayersWithoutData)
+	for _, p := range r.StalledPlayers {
+		left := "played to the end"
+		if p.Left > 0 {
+			left = fmt.Sprintf("left at %.1fs", p.Left)
+		}
+		fmt.Fprintf(w, "  stalled player       joined %.1fs, %s; first stall %.1fs; %d stalls, %.1fs; continuity %.4f\n",
+			p.Joined, left, p.FirstStall, p.Stalls, p.Seconds, p.Continuity)
+	}
 }
 
 func runBenchFanout(ctx context.Context, args []string, env Env) error {
