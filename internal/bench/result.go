@@ -124,7 +124,7 @@ func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 	res := &SwarmResult{
 		Viewers: r.cfg.Viewers, Support: r.cfg.Support, Startup: r.cfg.Startup, Bitrate: r.cfg.Bitrate,
 		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, RTT: r.cfg.RTT.Seconds(),
-		StreamBytes: streamBytes,
+		StreamBytes: streamBytes, StalledPlayers: []StalledPlayer{},
 	}
 	byRole := map[string]roleTraffic{}
 	var all roleTraffic

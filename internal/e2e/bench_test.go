@@ -27,10 +27,13 @@ func TestSwarmBenchRegression(t *testing.T) {
 		t.Fatalf("no JSON: %v\n%s", err, p.out.String())
 	}
 	for _, k := range []string{"source_upload_factor", "server_stress", "startup_first_byte_s", "startup_keyframe_s",
-		"continuity", "stalls", "lag_s", "control_overhead", "cpu_seconds", "peak_rss_bytes", "viewers", "bitrate"} {
+		"continuity", "stalls", "lag_s", "control_overhead", "cpu_seconds", "peak_rss_bytes", "viewers", "bitrate", "rtt_s", "stalled_players"} {
 		if _, ok := r[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
+	}
+	if _, ok := r["stalled_players"].([]any); !ok {
+		t.Errorf("stalled_players is not a list: %v", r["stalled_players"])
 	}
 	t.Logf("10 viewers, 20 s: %s", b)
 	if f := r["source_upload_factor"].(float64); f > 3 || f == 0 {
