@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
+	"github.com/aceswarm/aceswarm/internal/nodeweb"
+	"github.com/aceswarm/aceswarm/internal/playerapi"
 	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/version"
 )
@@ -52,8 +54,8 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
 	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
 	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")
-	fs.IntVar(&f.startTimeout, "start-timeout", 30, "viewer: seconds to wait for a stream's first data before giving up")
-	fs.IntVar(&f.playerTimeout, "player-timeout", 10, "viewer: seconds a player may take no data before it is disconnected")
+	fs.IntVar(&f.startTimeout, "start-timeout", int(playerapi.DefaultStartTimeout/time.Second), "viewer: seconds to wait for a stream's first data before giving up")
+	fs.IntVar(&f.playerTimeout, "player-timeout", int(playerapi.DefaultWriteTimeout/time.Second), "viewer: seconds a player may take no data before it is disconnected")
 	fs.StringVar(&c.Source, "source", "", "source stream: http(s)://, udp://, a file, or - for stdin")
 	fs.BoolVar(&c.SourceLoop, "source-loop", false, "play a file source again and again as one live stream")
 	fs.StringVar(&c.Name, "name", "", "stream name (transport file name)")
@@ -72,12 +74,12 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.Var(&f.metas, "metatracker", "metatracker URL for the transport file (repeatable)")
 	fs.Var(&f.sns, "startup-node", "IP:PORT of a startup node for the transport file (repeatable)")
 	fs.StringVar(&f.cacheType, "live-cache-type", "disk", "disk or memory")
-	fs.Int64Var(&f.cacheSize, "live-cache-size", 209715200, "live cache size in bytes")
+	fs.Int64Var(&f.cacheSize, "live-cache-size", engine.DefaultLiveCacheSize, "live cache size in bytes")
 	fs.IntVar(&c.MaxPeers, "max-peers", engine.DefaultMaxPeers, "most peers connected at once, per stream")
 	fs.IntVar(&c.MaxConnections, "max-connections", engine.DefaultMaxConnections, "most incoming TCP connections open at once")
 	fs.IntVar(&c.MaxUploadSlots, "max-upload-slots", engine.DefaultMaxUploadSlots, "most peers served at once, per stream")
 	fs.Int64Var(&f.rotateBytes, "startup-rotate-bytes", engine.DefaultRotateBytes, "startup node: a peer that downloaded this much may be rotated out for a newcomer")
-	fs.IntVar(&f.statsInterval, "stats-report-interval", 60, "monitoring refresh, seconds")
+	fs.IntVar(&f.statsInterval, "stats-report-interval", int(nodeweb.DefaultInterval/time.Second), "monitoring refresh, seconds")
 	fs.BoolVar(&f.statsPeers, "stats-report-peers", false, "list connected peers in monitoring")
 	fs.BoolVar(&f.remoteAccess, "service-remote-access", false, "allow the web interface from other machines")
 	fs.StringVar(&f.token, "service-access-token", "", "password of the web interface")

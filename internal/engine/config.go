@@ -65,7 +65,7 @@ type Config struct {
 	UploadTo  []netip.AddrPort // --upload-to
 	MonitorIP netip.Addr       // --monitor-node-ip
 
-	StatsInterval time.Duration // --stats-report-interval
+	StatsInterval time.Duration // --stats-report-interval (0: the web interface's default)
 	StatsPeers    bool          // --stats-report-peers
 	RemoteAccess  bool          // --service-remote-access
 	AccessToken   string        // --service-access-token
@@ -78,8 +78,8 @@ type Config struct {
 	MeasureFor    time.Duration // how long to measure the bitrate when not given
 	IdleStop      time.Duration // viewer: stop a stream this long after its last playback session
 	Activity      time.Duration // viewer: end a playback session this long after its last reader or request
-	StartTimeout  time.Duration // viewer: give up on a stream with no data after this
-	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long
+	StartTimeout  time.Duration // viewer: give up on a stream with no data after this (0: the player API's default)
+	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long (0: likewise)
 	Logger        *slog.Logger
 	WrapPeerConn  func(net.Conn) net.Conn // wraps each peer connection the node dials (benchmarks)
 }
@@ -90,6 +90,7 @@ const (
 	DefaultMaxUploadSlots = 50
 	DefaultMaxConnections = 1000
 	DefaultRotateBytes    = 4 << 20
+	DefaultLiveCacheSize  = 209715200 // AceStream's --live-cache-size
 )
 
 // Defaults fills zero tuning values.
@@ -102,9 +103,6 @@ func (c *Config) Defaults() {
 	}
 	if c.IdleStop == 0 {
 		c.IdleStop = 10 * time.Second
-	}
-	if c.StartTimeout == 0 {
-		c.StartTimeout = 30 * time.Second
 	}
 	if c.MaxPeers == 0 {
 		c.MaxPeers = DefaultMaxPeers
@@ -128,11 +126,8 @@ func (c *Config) Defaults() {
 			c.CacheDir = filepath.Join(os.TempDir(), "aceswarm")
 		}
 	}
-	if c.StatsInterval == 0 {
-		c.StatsInterval = 60 * time.Second
-	}
 	if c.LiveCacheSize == 0 {
-		c.LiveCacheSize = 209715200
+		c.LiveCacheSize = DefaultLiveCacheSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

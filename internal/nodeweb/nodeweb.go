@@ -77,10 +77,13 @@ type Web struct {
 	lastAt time.Time
 }
 
+// DefaultInterval is how often the monitoring figures refresh (--stats-report-interval).
+const DefaultInterval = 60 * time.Second
+
 // New returns the web interface; it starts nothing.
 func New(cfg Config, node Node) *Web {
 	if cfg.Interval <= 0 {
-		cfg.Interval = 60 * time.Second
+		cfg.Interval = DefaultInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
