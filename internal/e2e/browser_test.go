@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -19,12 +18,12 @@ func hlsJS(t *testing.T) (chromium, script string) {
 	if p := os.Getenv("ACESWARM_HLSJS"); p != "" {
 		script = p
 	}
-	chromium, err := exec.LookPath("chromium")
-	if _, serr := os.Stat(script); err != nil || serr != nil {
+	chromium = needTool(t, "chromium")
+	if _, err := os.Stat(script); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium and hls.js are required in CI (make tools installs them): %v %v", err, serr)
+			t.Fatalf("hls.js is required in CI (make tools installs it): %v", err)
 		}
-		t.Skip("chromium or hls.js not installed (make tools)")
+		t.Skip("hls.js not installed (make tools installs it)")
 	}
 	return chromium, script
 }

@@ -60,14 +60,25 @@ func plainBinary(t *testing.T) string {
 	return plainPath
 }
 
-// needFFmpeg skips without ffmpeg, except in CI where it must be installed.
-func needFFmpeg(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
+// needTool returns the path of a client the tests use; without it the test is skipped, except in
+// CI, where `make tools` must have installed it.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("ffmpeg is required in CI")
+			t.Fatalf("%s is required in CI (make tools installs it)", name)
 		}
-		t.Skip("ffmpeg not installed")
+		t.Skipf("%s not installed (make tools installs it)", name)
 	}
+	return path
+}
+
+// needFFmpeg skips without ffmpeg and ffprobe (see needTool).
+func needFFmpeg(t *testing.T) {
+	t.Helper()
+	needTool(t, "ffmpeg")
+	needTool(t, "ffprobe")
 }
 
 // freePort returns a port free on ip ("" for every address) for TCP and UDP.

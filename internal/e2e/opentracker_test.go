@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,13 +17,7 @@ import (
 // opentracker starts the opentracker daemon on ip:port (TCP and UDP) allowing the infohash ih
 // (Debian's build serves only the infohashes of its whitelist).
 func opentracker(t *testing.T, ip string, port int, ih string) {
-	bin, err := exec.LookPath("opentracker")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("opentracker is required in CI (make tools installs it)")
-		}
-		t.Skip("opentracker not installed (make tools installs it)")
-	}
+	bin := needTool(t, "opentracker")
 	// It chroots to its directory and runs as nobody, and reads the whitelist from there.
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)

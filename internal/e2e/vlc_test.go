@@ -14,14 +14,7 @@ import (
 // vlcCommand returns the command line that runs VLC without an interface and with home as its
 // HOME, as the unprivileged user nobody when the tests run as root (VLC refuses to run as root).
 func vlcCommand(t *testing.T, home string) []string {
-	cvlc, err := exec.LookPath("cvlc")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("VLC is required in CI (make tools installs vlc-bin)")
-		}
-		t.Skip("VLC not installed (make tools installs vlc-bin)")
-	}
-	cmd := []string{"env", "HOME=" + home, cvlc, "-I", "dummy", "--no-video-title-show"}
+	cmd := []string{"env", "HOME=" + home, needTool(t, "cvlc"), "-I", "dummy", "--no-video-title-show"}
 	if os.Geteuid() == 0 {
 		cmd = append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, cmd...)
 	}
