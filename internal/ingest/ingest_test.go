@@ -106,15 +106,22 @@ func TestUDP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	go func() {
-		c, _ := net.Dial("udp", addr)
-		defer c.Close()
-		for i := 0; ctx.Err() == nil; i = (i + 7) % 1000 {
-			c.Write(testclip.TS[i*188 : (i+7)*188])
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	go sendClip(t, ctx, addr)
 	if got := collect(t, in, ctx, 188*70); len(got) < 188*70 {
 		t.Fatalf("got %d bytes", len(got))
+	}
+}
+
+// sendClip sends the clip to a UDP address, 7 packets per datagram, until ctx ends.
+func sendClip(t *testing.T, ctx context.Context, addr string) {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer c.Close()
+	for i := 0; ctx.Err() == nil; i = (i + 7) % 1000 {
+		c.Write(testclip.TS[i*188 : (i+7)*188])
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -3,14 +3,11 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aceswarm/aceswarm/internal/testclip"
 )
 
 // inNetnsEnv marks the copy of the test binary that runs inside a network namespace.
@@ -44,18 +41,7 @@ func receiveMulticast(t *testing.T, src, group string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	go func() {
-		c, err := net.Dial("udp", group)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close()
-		for i := 0; ctx.Err() == nil; i = (i + 7) % 1000 {
-			c.Write(testclip.TS[i*188 : (i+7)*188])
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	go sendClip(t, ctx, group)
 	if got := collect(t, in, ctx, 188*70); len(got) < 188*70 {
 		t.Fatalf("%s: got %d bytes from the multicast group", src, len(got))
 	}
