@@ -37,7 +37,7 @@ type conn struct {
 type event struct {
 	c   *conn
 	msg *wire.Message
-	err error // set when the connection ended
+	err error // the connection ended; never nil when msg is nil (readLoop sees to it)
 }
 
 func newConn(nc net.Conn, id [20]byte, sent, recv *atomic.Int64) *conn {

@@ -37,24 +37,3 @@ func TestReaderClosedWhileDeliveringReportsError(t *testing.T) {
 		t.Fatal("reader never reported its end")
 	}
 }
-
-// The session loop drops a peer on an event that carries nothing rather than crashing.
-func TestHandleEmptyEventDropsPeer(t *testing.T) {
-	var st loopState
-	st.init(&Session{}, context.Background(), nil)
-	local, remote := net.Pipe()
-	defer remote.Close()
-	var sent, recv atomic.Int64
-	c := newConn(local, [20]byte{}, &sent, &recv)
-	p := &peer{c: c}
-	st.byConn[c] = p
-	defer func() {
-		if r := recover(); r != nil {
-			t.Fatalf("handle panicked on an empty event: %v", r)
-		}
-	}()
-	st.handle(event{c: c})
-	if st.byConn[c] != nil {
-		t.Fatal("peer kept after an empty event")
-	}
-}

@@ -17,7 +17,7 @@ func (st *loopState) handle(ev event) {
 	if p == nil {
 		return
 	}
-	if ev.err != nil || ev.msg == nil {
+	if ev.err != nil {
 		st.dropPeer(p)
 		return
 	}
