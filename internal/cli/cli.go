@@ -28,7 +28,12 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // Main runs a command and returns the process exit status.
 func Main(ctx context.Context, args []string, env Env) int {
 	err := run(ctx, args, env)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	var help helpRequest
+	if errors.As(err, &help) {
+		help.print(env.Stdout)
+		return 0
+	}
+	if err == nil {
 		return 0
 	}
 	fmt.Fprintln(env.Stderr, "aceswarm: "+firstLine(err.Error()))
@@ -90,11 +95,27 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+// helpRequest is -h or --help: Main prints the flags of fs.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h helpRequest) Error() string { return "help requested" }
+
+func (h helpRequest) print(w io.Writer) {
+	if h.fs.Name() == "aceswarm" { // the engine: the subcommands too
+		fmt.Fprint(w, helpText)
+	}
+	fmt.Fprintf(w, "\nflags of %s:\n", h.fs.Name())
+	var b strings.Builder
+	h.fs.SetOutput(&b)
+	h.fs.PrintDefaults()
+	fmt.Fprint(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:]) // --flag, as in the docs
+}
+
 // parse parses flags, turning the flag package's errors into usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpRequest{fs}
 		}
 		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
 		msg = strings.Replace(msg, " for flag -", " for flag --", 1)

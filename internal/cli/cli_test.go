@@ -59,6 +59,28 @@ func TestUsageErrorsExit2WithOneLineNamingTheInput(t *testing.T) {
 	}
 }
 
+// --help (and -h) prints the flags with their defaults, taken from the packages that own them.
+func TestHelpListsFlagsWithDefaults(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"aceswarm tracker --listen ADDR", "--start-timeout int", "(default 30)", "--live-cache-size int", "(default 209715200)", "--stats-report-interval int", "(default 60)"}},
+		{[]string{"tracker", "-h"}, []string{"flags of aceswarm tracker:", "\n  --listen string"}},
+		{[]string{"bench", "swarm", "--help"}, []string{"--rtt duration"}},
+	} {
+		code, out, errs := runCLI(c.args...)
+		if code != 0 || errs != "" {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, errs)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", c.args, w, out)
+			}
+		}
+	}
+}
+
 func TestVersionAndIgnoredLibPath(t *testing.T) {
 	code, out, _ := runCLI("--lib-path", "/opt/acestream", "--version")
 	if code != 0 || !strings.HasPrefix(out, "version: ") || !strings.Contains(out, " revision: ") {
