@@ -67,11 +67,13 @@ func run(ctx context.Context, args []string, env Env) error {
 		return runDemo(ctx, args, env)
 	case "bench":
 		return runBench(ctx, args, env)
+	case "proxy":
+		return runProxy(ctx, args, env)
 	case "help":
 		fmt.Fprint(env.Stdout, helpText)
 		return nil
 	}
-	return usagef("unknown command %q (commands: engine, tracker, metatracker, info, demo, bench; run 'aceswarm help')", cmd)
+	return usagef("unknown command %q (commands: engine, tracker, metatracker, proxy, info, demo, bench; run 'aceswarm help')", cmd)
 }
 
 const helpText = `aceswarm: an open peer-to-peer live-streaming network, compatible with AceStream 3.0.
@@ -80,6 +82,7 @@ const helpText = `aceswarm: an open peer-to-peer live-streaming network, compati
   aceswarm tracker --listen ADDR     run a BitTorrent tracker (HTTP /announce and UDP)
   aceswarm metatracker --listen ADDR --config FILE
                                      run a metatracker
+  aceswarm proxy [flags]             run acexy's proxy: one engine session per channel, many clients
   aceswarm info FILE|URL             print a transport file as JSON
   aceswarm demo                      run a whole swarm on this machine with a test stream
   aceswarm bench swarm [flags]       measure a whole swarm on this machine

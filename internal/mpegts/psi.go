@@ -14,6 +14,7 @@ type Program struct {
 	VideoPID  uint16
 	VideoType uint8
 	HasVideo  bool
+	FirstES   uint16 // the first elementary stream listed (audio on a radio channel), or 0
 }
 
 // section returns the section bytes (from table_id) of a PSI packet that starts a section.
@@ -55,10 +56,13 @@ func parsePMT(p Packet, prog *Program) bool {
 	}
 	prog.PCRPID = uint16(s[8]&0x1f)<<8 | uint16(s[9])
 	infoLen := int(s[10]&0x0f)<<8 | int(s[11])
-	prog.HasVideo = false
+	prog.HasVideo, prog.FirstES = false, 0
 	for e := s[min(12+infoLen, len(s)):]; len(e) >= 5; {
 		typ, pid := e[0], uint16(e[1]&0x1f)<<8|uint16(e[2])
 		esLen := int(e[3]&0x0f)<<8 | int(e[4])
+		if prog.FirstES == 0 {
+			prog.FirstES = pid
+		}
 		if !prog.HasVideo && (typ == StreamH264 || typ == StreamHEVC || typ == StreamMPEG2) {
 			prog.VideoPID, prog.VideoType, prog.HasVideo = pid, typ, true
 		}

@@ -3,6 +3,7 @@ package playerapi
 import (
 	"context"
 	"errors"
+	"github.com/aceswarm/aceswarm/internal/hls"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,8 +96,8 @@ func TestSegmentHonoursRange(t *testing.T) {
 	h := New(context.Background(), Config{}, &refusingStreams{})
 	var ih transport.InfoHash
 	ih[0] = 1
-	sg := &segmenter{ih: ih, changed: make(chan struct{}), used: time.Now()}
-	sg.add([]byte("0123456789"), 2, false)
+	sg := &segmenter{ih: ih, seg: hls.New(), used: time.Now()}
+	sg.seg.Add([]byte("0123456789"), 2, false)
 	h.hls.byIH[ih] = sg
 	req := httptest.NewRequest(http.MethodGet, "/ace/c/"+ih.String()+"/0.ts", nil)
 	req.RemoteAddr = "127.0.0.1:1"

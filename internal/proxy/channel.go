@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// channelError is why a channel ended before it played: the status and one line for clients.
+type channelError struct {
+	status int
+	msg    string
+	reason string // the metric label
+}
+
+func (e *channelError) Error() string { return e.msg }
+
+// channel is one content played through one engine session at a time, fanned out to its clients
+// through its ring. Its run loop owns the upstream: it opens it, reopens it (same engine, then
+// another) when it breaks or falls silent, and stops it after the last client left.
+type channel struct {
+	p       *Proxy
+	key     string
+	query   url.Values // what the engine is asked for
+	ring    *ring
+	ing     *ingest
+	created time.Time
+
+	lastData atomic.Int64 // unix nanoseconds of the newest upstream bytes, 0 before any
+	bytesOut atomic.Int64
+
+	mu        sync.Mutex // guards everything below
+	clients   int
+	idleSince time.Time
+	leased    time.Time // HLS: kept alive until then
+	ended     bool
+	err       *channelError
+	up        *upstream
+	reopens   int
+	failovers int
+	hlsSeg    *segmenter
+}
+
+func newChannel(p *Proxy, key string, q url.Values) *channel {
+	r := newRing(p.cfg.BufferSize)
+	now := time.Now()
+	return &channel{p: p, key: key, query: q, ring: r, ing: newIngest(r), created: now, idleSince: now}
+}
+
+// addClient counts a client in (+1) or out (-1).
+func (c *channel) addClient(d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clients += d
+	if c.clients == 0 {
+		c.idleSince = time.Now()
+	}
+}
+
+// lease keeps the channel alive for d without a connected client (HLS).
+func (c *channel) lease(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.leased = time.Now().Add(d)
+}
+
+// idle tells whether the channel should stop, and marks it ended if so: a client that joins
+// after that gets a new channel.
+func (c *channel) idle(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clients == 0 && now.Sub(c.idleSince) >= c.p.cfg.Linger && now.After(c.leased) {
+		c.ended = true
+	}
+	return c.ended
+}
+
+// end marks the channel ended and closes the ring: clients get what is left, then EOF, or err.
+func (c *channel) end(err *channelError) {
+	c.mu.Lock()
+	c.ended = true
+	if c.err == nil {
+		c.err = err
+	}
+	c.up = nil
+	c.mu.Unlock()
+	if err != nil {
+		c.p.metrics.failures.WithLabelValues(err.reason).Inc()
+		c.p.cfg.Logger.Info("channel failed", "channel", c.key, "reason", err.msg)
+	}
+	c.ring.close(errEnded)
+}
+
+func (c *channel) failure() *channelError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	return &channelError{http.StatusBadGateway, "channel ended", "ended"}
+}
+
+func (c *channel) started() bool { return c.lastData.Load() != 0 }
+
+// run plays the channel until it is idle, fails or ctx ends; then the last session is stopped.
+func (c *channel) run(ctx context.Context) {
+	c.p.metrics.channels.Inc()
+	defer c.p.metrics.channels.Dec()
+	defer c.p.forget(c)
+	var prefer, avoid, last *engine
+	for {
+		now := time.Now()
+		if err := c.check(ctx, now); err != nil || c.idle(now) {
+			c.end(err)
+			return
+		}
+		eng := c.p.pool.acquire(prefer, avoid)
+		if eng == nil { // every engine is full or unhealthy: wait for one, up to the timeouts
+			c.p.sleep(ctx, 250*time.Millisecond)
+			continue
+		}
+		up, err := startSession(ctx, c.p.client, eng, c.query, c.p.cfg.NoResponseTimeout)
+		if err != nil {
+			c.p.pool.release(eng)
+			var ae apiError
+			if errors.As(err, &ae) && !c.started() {
+				c.end(&channelError{http.StatusBadGateway, "engine: " + ae.msg, "engine_error"})
+				return
+			}
+			c.p.cfg.Logger.Debug("engine session not started", "channel", c.key, "engine", eng.base.String(), "err", err)
+			c.p.pool.markFailed(eng)
+			prefer, avoid = nil, eng
+			c.p.sleep(ctx, 100*time.Millisecond)
+			continue
+		}
+		c.p.metrics.sessions.Inc()
+		c.setUpstream(up, last)
+		last = eng
+		res := c.stream(ctx, up)
+		c.p.stopSession(up, res.kind == endCtx || res.kind == endIdle || res.kind == endStatus)
+		c.p.pool.release(eng)
+		switch res.kind {
+		case endStatus:
+			c.end(&channelError{http.StatusBadGateway, "engine: " + res.msg, "engine_error"})
+			return
+		case endIdle, endCtx:
+			c.end(nil)
+			return
+		}
+		prefer, avoid = eng, nil // a connection that played is tried once more on its engine
+		if !res.delivered {
+			prefer, avoid = nil, eng
+		}
+		c.noteReopen(eng)
+	}
+}
+
+// check returns why the channel must end now, or nil.
+func (c *channel) check(ctx context.Context, now time.Time) *channelError {
+	cfg := c.p.cfg
+	switch last := c.lastData.Load(); {
+	case ctx.Err() != nil:
+		return nil
+	case last == 0 && now.Sub(c.created) >= cfg.StartTimeout:
+		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine within %v", cfg.StartTimeout), "start_timeout"}
+	case last != 0 && now.Sub(time.Unix(0, last)) >= cfg.EmptyTimeout:
+		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine for %v", cfg.EmptyTimeout), "empty_timeout"}
+	}
+	return nil
+}
+
+// setUpstream records the channel's new session; a session on another engine than the last is
+// a failover.
+func (c *channel) setUpstream(up *upstream, last *engine) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.up = up
+	if last != nil && last != up.eng {
+		c.failovers++
+		c.p.metrics.failovers.Inc()
+	}
+}
+
+func (c *channel) noteReopen(prev *engine) {
+	c.ing.reconnect()
+	c.mu.Lock()
+	c.reopens++
+	c.mu.Unlock()
+	c.p.metrics.reopens.Inc()
+	c.p.cfg.Logger.Info("upstream reopened", "channel", c.key, "engine", prev.base.String())
+}

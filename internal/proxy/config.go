@@ -1,0 +1,113 @@
+// Package proxy is aceswarm's multiplexing proxy, a drop-in for acexy: one engine session per
+// channel, its MPEG-TS fanned out to any number of clients through a bounded ring, in front of
+// one AceStream-compatible engine or a pool of them (docs/proxy.md).
+package proxy
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+)
+
+// Config is the proxy's configuration. The zero values of the durations and sizes take the
+// defaults below; the names in Validate's messages are the command-line flags.
+type Config struct {
+	Listener net.Listener // where clients connect
+	Engines  []string     // engine base URLs (scheme://host:port); a name may stand for several
+
+	M3U8              bool          // /ace/getstream answers HLS
+	M3U8StreamTimeout time.Duration // an HLS channel nobody asked for this long stops
+	EmptyTimeout      time.Duration // a channel without upstream data this long ends
+	BufferSize        int64         // bytes of each channel's ring
+	NoResponseTimeout time.Duration // the engine's format=json answer
+	StartTimeout      time.Duration // a new channel's first data, or 504
+	StallTimeout      time.Duration // a silent upstream connection is reopened after this
+	Linger            time.Duration // the upstream outlives its last client this long
+	ClientTimeout     time.Duration // a client that takes nothing this long is disconnected
+	MaxPerEngine      int           // channels per engine at most; 0 = no limit
+
+	Logger *slog.Logger
+}
+
+// Defaults: acexy's, and ours for what acexy does not have (docs/proxy.md).
+const (
+	DefaultM3U8StreamTimeout = 60 * time.Second
+	DefaultEmptyTimeout      = time.Minute
+	DefaultBufferSize        = 4404019 // 4.2 MiB
+	DefaultNoResponseTimeout = time.Second
+	DefaultStartTimeout      = 30 * time.Second
+	DefaultStallTimeout      = 5 * time.Second
+	DefaultLinger            = 5 * time.Second
+	DefaultClientTimeout     = 10 * time.Second
+	minBufferSize            = 2 * blockSize
+)
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.M3U8StreamTimeout, DefaultM3U8StreamTimeout)
+	def(&c.EmptyTimeout, DefaultEmptyTimeout)
+	def(&c.NoResponseTimeout, DefaultNoResponseTimeout)
+	def(&c.StartTimeout, DefaultStartTimeout)
+	def(&c.StallTimeout, DefaultStallTimeout)
+	def(&c.Linger, DefaultLinger)
+	def(&c.ClientTimeout, DefaultClientTimeout)
+	if c.BufferSize == 0 {
+		c.BufferSize = DefaultBufferSize
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate checks the configuration; its messages name the flag.
+func (c *Config) Validate() error {
+	if c.Listener == nil {
+		return fmt.Errorf("-addr: no listener")
+	}
+	if len(c.Engines) == 0 {
+		return fmt.Errorf("-engine: no engine configured")
+	}
+	for _, e := range c.Engines {
+		if _, err := parseEngineURL(e); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"-m3u8-stream-timeout", c.M3U8StreamTimeout}, {"-empty-timeout", c.EmptyTimeout},
+		{"-no-response-timeout", c.NoResponseTimeout}, {"-start-timeout", c.StartTimeout},
+		{"-stall-timeout", c.StallTimeout}, {"-linger", c.Linger}, {"-client-timeout", c.ClientTimeout},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%s %v: want a positive duration", d.name, d.v)
+		}
+	}
+	if c.BufferSize < 0 || (c.BufferSize > 0 && c.BufferSize < minBufferSize) {
+		return fmt.Errorf("-buffer-size %d: want at least %d bytes (128KiB)", c.BufferSize, minBufferSize)
+	}
+	if c.MaxPerEngine < 0 {
+		return fmt.Errorf("ACEXY_MAX_STREAMS_PER_ENGINE %d: want 0 (no limit) or more", c.MaxPerEngine)
+	}
+	return nil
+}
+
+// parseEngineURL checks an engine base URL: http(s), a host, nothing after the port.
+func parseEngineURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, fmt.Errorf("-engine %q: want http://host:port", s)
+	}
+	if u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), "6878")
+	}
+	u.Path, u.RawQuery, u.Fragment = "", "", ""
+	return u, nil
+}

@@ -1,0 +1,115 @@
+package proxy
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler serves /ace/getstream, /ace/manifest.m3u8 and its segments, /ace/status and /metrics.
+func (p *Proxy) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ace/getstream", p.getstream)
+	mux.HandleFunc("/ace/getstream/", p.getstream)
+	mux.HandleFunc("/ace/manifest.m3u8", p.manifest)
+	mux.HandleFunc("GET /ace/hls/{channel}/{file}", p.hlsFile)
+	mux.HandleFunc("/ace/status", p.statusHandler)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "not found", http.StatusNotFound) })
+	return mux
+}
+
+// selectors are the content parameters, in AceStream's order of precedence; id is content_id's
+// old name.
+var selectors = []string{"content_id", "id", "infohash", "url", "magnet"}
+
+// channelOf reads the content selector: the channel's key and what the engine is asked for (the
+// client's parameters without pid and format, which belong to the proxy).
+func channelOf(r *http.Request) (key string, q url.Values, err error) {
+	q = r.URL.Query()
+	for _, name := range selectors {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		if name == "content_id" || name == "id" || name == "infohash" {
+			v = strings.ToLower(v)
+			if !isHex40(v) {
+				return "", nil, fmt.Errorf("%s %q: want 40 hexadecimal digits", name, v)
+			}
+		}
+		kind := name
+		if name == "id" {
+			kind = "content_id"
+		}
+		for _, drop := range []string{"pid", "sid", "format"} {
+			q.Del(drop)
+		}
+		return kind + ":" + v, q, nil
+	}
+	return "", nil, fmt.Errorf("missing content selector: id, infohash, content_id, url or magnet")
+}
+
+func isHex40(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func allowGetHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// getstream is /ace/getstream: the channel's MPEG-TS (HLS with -m3u8).
+func (p *Proxy) getstream(w http.ResponseWriter, r *http.Request) {
+	if p.cfg.M3U8 {
+		p.manifest(w, r)
+		return
+	}
+	if !allowGetHead(w, r) {
+		return
+	}
+	began := time.Now()
+	key, q, err := channelOf(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodHead { // IPTV apps probe with HEAD: no engine session for that
+		w.Header().Set("Content-Type", "video/mp2t")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	c, ok := p.join(key, q)
+	if !ok {
+		http.Error(w, "proxy is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	p.metrics.clients.Inc()
+	defer p.metrics.clients.Dec()
+	defer c.addClient(-1)
+	start, cerr := c.waitStart(r.Context())
+	if cerr != nil {
+		http.Error(w, cerr.msg, cerr.status)
+		return
+	}
+	if r.Context().Err() != nil {
+		return
+	}
+	p.serveTS(w, r, c, start, began)
+}

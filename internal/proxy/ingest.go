@@ -1,0 +1,137 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/mpegts"
+)
+
+// Where a client may start. A video channel: at keyframes. A channel without video: at the
+// start of a frame of its first stream, at most every audioRAPEvery. A channel in which neither
+// can be found (scrambled, an unknown codec): once no access point was found for rapFallback, at
+// a packet boundary every rapFallbackEvery, with PAT and PMT in front.
+const (
+	audioRAPEvery    = 500 * time.Millisecond
+	rapFallback      = 10 * time.Second
+	rapFallbackEvery = 2 * time.Second
+	psiNear          = 8 * mpegts.PacketSize // a PAT this close before a keyframe belongs to it
+)
+
+// ingest turns the bytes of a channel's upstream connections into the ring's stream. Each
+// connection is taken from its first random access point on (PAT and PMT in front), and one
+// Splicer runs for the whole channel, so the PES packets a broken connection cut short never
+// reach a client and continuity counters run on across reopens: the stream clients get is one
+// decodable MPEG-TS, however often the upstream was reopened. Random access points are found in
+// the output and indexed in the ring.
+type ingest struct {
+	ring  *ring
+	align mpegts.Aligner
+	sp    *mpegts.Splicer
+
+	gated     bool            // dropping input until a random access point
+	gateSince time.Time       // when the current connection started
+	in        mpegts.Analyzer // the current connection's program, while gated
+
+	out      mpegts.Analyzer // the output's program
+	lastRAP  time.Time       // wall time of the newest access point
+	lastReal time.Time       // ... that was not a fallback
+	buf      []byte
+}
+
+func newIngest(r *ring) *ingest {
+	now := time.Now()
+	return &ingest{ring: r, sp: mpegts.NewSplicer(), gated: true, gateSince: now, lastReal: now}
+}
+
+// reconnect tells that the next bytes come from a new upstream connection.
+func (g *ingest) reconnect() {
+	g.emit(g.sp.Gap(g.buf[:0]), time.Now())
+	g.align = mpegts.Aligner{}
+	g.in = mpegts.Analyzer{}
+	g.gated, g.gateSince = true, time.Now()
+}
+
+// write takes upstream bytes.
+func (g *ingest) write(b []byte) {
+	now := time.Now()
+	pk := g.align.Write(b)
+	if g.gated {
+		if pk = g.gate(pk, now); pk == nil {
+			return
+		}
+	}
+	g.buf = g.sp.Write(g.buf[:0], pk)
+	g.emit(g.buf, now)
+}
+
+// gate drops packets until the connection reaches a random access point and returns the rest,
+// with the connection's PAT and PMT in front, or nil.
+func (g *ingest) gate(pk []byte, now time.Time) []byte {
+	for i := 0; i+mpegts.PacketSize <= len(pk); i += mpegts.PacketSize {
+		p := mpegts.Packet(pk[i : i+mpegts.PacketSize])
+		kf := g.in.Feed(p)
+		prog := g.in.Program
+		audio := !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI()
+		if kf || audio || now.Sub(g.gateSince) >= rapFallback {
+			g.gated = false
+			var head []byte
+			for _, q := range g.in.PSI() {
+				head = append(head, q...)
+			}
+			return append(head, pk[i:]...)
+		}
+	}
+	return nil
+}
+
+// emit adds spliced output to the ring, split at its random access points.
+func (g *ingest) emit(out []byte, now time.Time) {
+	from, patAt := 0, -1
+	var pending *rap
+	for i := 0; i+mpegts.PacketSize <= len(out); i += mpegts.PacketSize {
+		p := mpegts.Packet(out[i : i+mpegts.PacketSize])
+		kf := g.out.Feed(p)
+		if p.PID() == 0 {
+			patAt = i
+		}
+		if !g.isRAP(p, kf, now) {
+			continue
+		}
+		r := &rap{psi: psiBytes(g.out.PSI())}
+		r.pts, _, r.hasPTS = mpegts.Timestamps(p)
+		at := i
+		if patAt >= from && i-patAt <= psiNear {
+			at, r.psi = patAt, nil // the stream's own PAT and PMT lead in
+		}
+		if at > from || pending != nil {
+			g.ring.add(out[from:at], pending)
+		}
+		from, pending, patAt = at, r, -1
+	}
+	if len(out) > from || pending != nil {
+		g.ring.add(out[from:], pending)
+	}
+}
+
+func (g *ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
+	prog := g.out.Program
+	switch {
+	case kf:
+		g.lastReal = now
+	case !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI() && now.Sub(g.lastRAP) >= audioRAPEvery:
+		g.lastReal = now
+	case now.Sub(g.lastReal) >= rapFallback && now.Sub(g.lastRAP) >= rapFallbackEvery:
+	default:
+		return false
+	}
+	g.lastRAP = now
+	return true
+}
+
+func psiBytes(pkts [][]byte) []byte {
+	var b []byte
+	for _, p := range pkts {
+		b = append(b, p...)
+	}
+	return b
+}
