@@ -17,6 +17,8 @@ import (
 	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/fakeengine"
 	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // rig is a proxy in front of fake AceStream engines (fakeengine stands for the vendor's closed
@@ -218,4 +220,11 @@ func rawClient(t *testing.T, addr, path string) net.Conn {
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, addr)
 	bufio.NewReader(c) // nothing is read
 	return c
+}
+
+// counterValue reads a Prometheus counter.
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }
