@@ -13,8 +13,12 @@ import (
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
+	return runCLIContext(context.Background(), args...)
+}
+
+func runCLIContext(ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+	code = Main(ctx, args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
 	return code, out.String(), errb.String()
 }
 

@@ -72,8 +72,12 @@ func runProxy(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := readOrchestrator(&cfg, &f); err != nil {
+	if err := readOrchestrator(&cfg); err != nil {
 		return err
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -109,7 +113,7 @@ func (f *proxyFlags) config() (proxy.Config, error) {
 
 // readOrchestrator reads ACEXY_MAX_STREAMS_PER_ENGINE and refuses ACEXY_ORCH_URL, which this
 // version does not speak yet (docs/proxy.md).
-func readOrchestrator(cfg *proxy.Config, f *proxyFlags) error {
+func readOrchestrator(cfg *proxy.Config) error {
 	if v, ok := os.LookupEnv("ACEXY_MAX_STREAMS_PER_ENGINE"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
@@ -193,6 +197,5 @@ func parseSize(v string) (int64, error) {
 	return int64(f * mult), nil
 }
 
-const licenseText = `aceswarm is free software. The proxy ("aceswarm proxy") is a compatible reimplementation of the
-interface of acexy (GPL-3.0, github.com/Javinator9889/acexy); it contains none of acexy's code.
-See the LICENSE file of the aceswarm source for the terms under which aceswarm is distributed.`
+const licenseText = `aceswarm proxy reimplements the interface of acexy (GPL-3.0, github.com/Javinator9889/acexy):
+its endpoint, flags and environment variables. It contains none of acexy's code.`

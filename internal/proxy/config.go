@@ -44,7 +44,8 @@ const (
 	minBufferSize            = 2 * blockSize
 )
 
-func (c *Config) setDefaults() {
+// SetDefaults fills the zero values with the defaults.
+func (c *Config) SetDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -67,9 +68,6 @@ func (c *Config) setDefaults() {
 
 // Validate checks the configuration; its messages name the flag.
 func (c *Config) Validate() error {
-	if c.Listener == nil {
-		return fmt.Errorf("-addr: no listener")
-	}
 	if len(c.Engines) == 0 {
 		return fmt.Errorf("-engine: no engine configured")
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,9 +25,12 @@ type Proxy struct {
 
 // New checks cfg and returns a proxy; it starts nothing.
 func New(cfg Config) (*Proxy, error) {
-	cfg.setDefaults()
+	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Listener == nil {
+		return nil, fmt.Errorf("-addr: no listener")
 	}
 	var urls []*url.URL
 	for _, e := range cfg.Engines {
