@@ -34,7 +34,7 @@ func TestProxyFlagsAndEnvironment(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"proxy", "-buffer-size", "12"}, "-buffer-size 12: want at least"},
+		{[]string{"proxy", "-buffer-size", "-12"}, "-buffer-size"},
 		{[]string{"proxy", "--empty-timeout", "soon"}, "empty-timeout"},
 		{[]string{"proxy", "-engine", "ftp://x"}, `-engine "ftp://x"`},
 		{[]string{"proxy", "-acestream-port", "0"}, "-acestream-port 0"},

@@ -41,7 +41,9 @@ const (
 	DefaultStallTimeout      = 5 * time.Second
 	DefaultLinger            = 5 * time.Second
 	DefaultClientTimeout     = 10 * time.Second
-	minBufferSize            = 2 * blockSize
+	// MinBufferSize is the smallest ring: two blocks. A smaller -buffer-size is raised to it,
+	// with a warning in the log.
+	MinBufferSize = 2 * blockSize
 )
 
 // SetDefaults fills the zero values with the defaults.
@@ -88,8 +90,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s %v: want a positive duration", d.name, d.v)
 		}
 	}
-	if c.BufferSize < 0 || (c.BufferSize > 0 && c.BufferSize < minBufferSize) {
-		return fmt.Errorf("-buffer-size %d: want at least %d bytes (128KiB)", c.BufferSize, minBufferSize)
+	if c.BufferSize < 0 {
+		return fmt.Errorf("-buffer-size %d: want a positive size", c.BufferSize)
 	}
 	if c.MaxPerEngine < 0 {
 		return fmt.Errorf("ACEXY_MAX_STREAMS_PER_ENGINE %d: want 0 (no limit) or more", c.MaxPerEngine)

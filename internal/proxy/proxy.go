@@ -32,6 +32,10 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Listener == nil {
 		return nil, fmt.Errorf("-addr: no listener")
 	}
+	if cfg.BufferSize < MinBufferSize {
+		cfg.Logger.Warn("buffer size raised to the ring's minimum", "buffer_size", cfg.BufferSize, "min", MinBufferSize)
+		cfg.BufferSize = MinBufferSize
+	}
 	var urls []*url.URL
 	for _, e := range cfg.Engines {
 		u, _ := parseEngineURL(e)
