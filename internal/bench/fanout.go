@@ -15,6 +15,7 @@ type FanoutConfig struct {
 	URL      string
 	Clients  int
 	Duration time.Duration
+	PID      int // the server's process, whose CPU and peak memory are reported; 0: none
 }
 
 // Validate checks the parameters; messages name the flag.
@@ -29,6 +30,8 @@ func (c *FanoutConfig) Validate() error {
 		return fmt.Errorf("--clients %d: want 1 to 10000", c.Clients)
 	case c.Duration < time.Second:
 		return fmt.Errorf("--duration %v: want at least 1s", c.Duration)
+	case c.PID < 0:
+		return fmt.Errorf("--pid %d: want a process id", c.PID)
 	}
 	return nil
 }
@@ -49,6 +52,10 @@ type FanoutResult struct {
 		Min  float64 `json:"min"`
 		Mean float64 `json:"mean"`
 	} `json:"bytes_per_client"`
+	// With --pid: the server's CPU seconds during the run, per GB delivered, and its peak RSS.
+	ServerCPU      float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUPerGB float64 `json:"server_cpu_s_per_gb,omitempty"`
+	ServerPeakRSS  int64   `json:"server_peak_rss_bytes,omitempty"`
 }
 
 type fanClient struct {
@@ -70,13 +77,38 @@ func RunFanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Clients, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	var wg sync.WaitGroup
+	cpu0, err := serverCPU(cfg.PID)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	for i := range clients {
 		wg.Go(func() { clients[i] = fetch(ctx, &http.Client{Transport: tr}, cfg.URL) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return summarise(cfg, clients, elapsed), nil
+	res := summarise(cfg, clients, elapsed)
+	if cfg.PID != 0 {
+		cpu1, err := serverCPU(cfg.PID)
+		if err != nil {
+			return nil, err
+		}
+		if res.ServerPeakRSS, err = procPeakRSS(cfg.PID); err != nil {
+			return nil, err
+		}
+		res.ServerCPU = round3(cpu1 - cpu0)
+		if gb := res.Throughput * elapsed.Seconds() / 1e9; gb > 0 {
+			res.ServerCPUPerGB = round3(res.ServerCPU / gb)
+		}
+	}
+	return res, nil
+}
+
+func serverCPU(pid int) (float64, error) {
+	if pid == 0 {
+		return 0, nil
+	}
+	return procCPU(pid)
 }
 
 func fetch(ctx context.Context, client *http.Client, u string) fanClient {

@@ -5,23 +5,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/bench"
+	"github.com/aceswarm/aceswarm/internal/fakeengine"
 )
 
 func runBench(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usagef("usage: aceswarm bench swarm|fanout [flags]")
+		return usagef("usage: aceswarm bench swarm|fanout|engine [flags]")
 	}
 	switch args[0] {
 	case "swarm":
 		return runBenchSwarm(ctx, args[1:], env)
 	case "fanout":
 		return runBenchFanout(ctx, args[1:], env)
+	case "engine":
+		return runBenchEngine(ctx, args[1:], env)
 	}
-	return usagef("unknown bench %q (swarm or fanout)", args[0])
+	return usagef("unknown bench %q (swarm, fanout or engine)", args[0])
 }
 
 func runBenchSwarm(ctx context.Context, args []string, env Env) error {
@@ -92,6 +97,7 @@ func runBenchFanout(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&cfg.URL, "url", "", "the stream to read")
 	fs.IntVar(&cfg.Clients, "clients", 10, "clients reading it at once")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long they read")
+	fs.IntVar(&cfg.PID, "pid", 0, "the server's process id: report its CPU seconds per GB delivered and its peak RSS")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -107,6 +113,10 @@ func runBenchFanout(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stdout, "ttfb              p50 %.3fs  p95 %.3fs\n", res.TTFB.P50, res.TTFB.P95)
 	fmt.Fprintf(env.Stdout, "fell behind       %d\ndropped           %d\n", res.FellBehind, res.Dropped)
 	fmt.Fprintf(env.Stdout, "bytes per client  min %.0f  mean %.0f\n", res.BytesPerClient.Min, res.BytesPerClient.Mean)
+	if cfg.PID != 0 {
+		fmt.Fprintf(env.Stdout, "server cpu        %.2fs, %.3f s/GB\n", res.ServerCPU, res.ServerCPUPerGB)
+		fmt.Fprintf(env.Stdout, "server peak rss   %.1f MiB\n", float64(res.ServerPeakRSS)/(1<<20))
+	}
 	return writeJSON(*jsonPath, res)
 }
 
@@ -122,4 +132,43 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("--json: %w", err)
 	}
 	return nil
+}
+
+// runBenchEngine runs a fake AceStream engine (package fakeengine) serving a synthetic live
+// stream of --bitrate, or the test clip: the engine behind a proxy under a fan-out bench.
+func runBenchEngine(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("aceswarm bench engine")
+	listen := fs.String("listen", "127.0.0.1:6878", "address of the engine's HTTP API")
+	bitrate := fs.Int("bitrate", 4_000_000, "bits per second of the synthetic stream; 0 plays the test clip")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *bitrate < 0 || *bitrate > 1_000_000_000 {
+		return usagef("--bitrate %d: want 0 to 1000000000", *bitrate)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return usagef("--listen %q: %v", *listen, err)
+	}
+	bc := fakeengine.NewBroadcast()
+	e := fakeengine.New(ln, bc)
+	go func() {
+		<-ctx.Done()
+		e.Close()
+	}()
+	go func() {
+		if *bitrate == 0 {
+			dir, err := os.MkdirTemp("", "aceswarm-engine-")
+			if err != nil {
+				return
+			}
+			defer os.RemoveAll(dir)
+			fakeengine.RunClip(ctx, bc, dir)
+			return
+		}
+		var total atomic.Int64
+		bench.NewSynth(*bitrate).RunCounting(ctx, bc, &total)
+	}()
+	fmt.Fprintf(env.Stderr, "bench engine: fake AceStream engine on %s\n", e.URL())
+	return e.Serve()
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,11 @@ func runProxy(ctx context.Context, args []string, env Env) error {
 		return usagef("-addr %q: %v", f.addr, err)
 	}
 	cfg.Listener, cfg.Logger = ln, log
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// The heap is mostly stream bytes on their way out: collect at 50% growth instead of
+		// 100%, which keeps 500 clients under 35 MiB for no measurable CPU (docs/benchmarks.md).
+		debug.SetGCPercent(50)
+	}
 	p, err := proxy.New(cfg)
 	if err != nil {
 		ln.Close()
