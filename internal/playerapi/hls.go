@@ -29,7 +29,7 @@ type segmenter struct {
 	release func()
 	cancel  context.CancelFunc
 
-	seg     *hls.Segmenter
+	seg *hls.Segmenter
 
 	mu   sync.Mutex // guards used
 	used time.Time

@@ -7,18 +7,18 @@ import (
 
 // metrics are the proxy's Prometheus series, in a registry of its own (docs/proxy.md).
 type metrics struct {
-	reg        *prometheus.Registry
-	channels   prometheus.Gauge
-	clients    prometheus.Gauge
-	bytesOut   prometheus.Counter
-	bytesIn    prometheus.Counter
-	sessions   prometheus.Counter
-	reopens    prometheus.Counter
-	failovers  prometheus.Counter
-	slowDrops  prometheus.Counter
-	skips      prometheus.Counter
-	failures   *prometheus.CounterVec
-	ttfb       prometheus.Histogram
+	reg         *prometheus.Registry
+	channels    prometheus.Gauge
+	clients     prometheus.Gauge
+	bytesOut    prometheus.Counter
+	bytesIn     prometheus.Counter
+	sessions    prometheus.Counter
+	reopens     prometheus.Counter
+	failovers   prometheus.Counter
+	slowDrops   prometheus.Counter
+	skips       prometheus.Counter
+	failures    *prometheus.CounterVec
+	ttfb        prometheus.Histogram
 	upstreamGap prometheus.Histogram
 }
 

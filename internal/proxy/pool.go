@@ -24,7 +24,7 @@ const (
 // engine is one AceStream-compatible engine. Its fields below base are guarded by pool.mu.
 type engine struct {
 	base   *url.URL
-	load   int    // channels on it
+	load   int // channels on it
 	sick   bool
 	fails  int
 	gone   bool // no longer in DNS: takes no new channels
