@@ -20,7 +20,10 @@ func (p *Proxy) Handler() http.Handler {
 	mux.HandleFunc("/ace/status", p.statusHandler)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "not found", http.StatusNotFound) })
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*") // as AceStream: browsers' players fetch across origins
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // selectors are the content parameters, in AceStream's order of precedence; id is content_id's
