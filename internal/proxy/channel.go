@@ -49,7 +49,7 @@ type channel struct {
 func newChannel(p *Proxy, key string, q url.Values) *channel {
 	r := newRing(p.cfg.BufferSize)
 	now := time.Now()
-	return &channel{p: p, key: key, query: q, ring: r, ing: newIngest(r), created: now, idleSince: now}
+	return &channel{p: p, key: key, query: q, ring: r, ing: newIngest(r, now), created: now, idleSince: now}
 }
 
 // addClient counts a client in (+1) or out (-1).
@@ -187,7 +187,7 @@ func (c *channel) setUpstream(up *upstream, last *engine) {
 }
 
 func (c *channel) noteReopen(prev *engine) {
-	c.ing.reconnect()
+	c.ing.reconnect(time.Now())
 	c.mu.Lock()
 	c.reopens++
 	c.mu.Unlock()

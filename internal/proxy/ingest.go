@@ -36,24 +36,25 @@ type ingest struct {
 	lastRAP  time.Time       // wall time of the newest access point
 	lastReal time.Time       // ... that was not a fallback
 	buf      []byte
+
+	fallback, fallbackEvery time.Duration // rapFallback and rapFallbackEvery; tests shorten them
 }
 
-func newIngest(r *ring) *ingest {
-	now := time.Now()
-	return &ingest{ring: r, sp: mpegts.NewSplicer(), gated: true, gateSince: now, lastReal: now}
+func newIngest(r *ring, now time.Time) *ingest {
+	return &ingest{ring: r, sp: mpegts.NewSplicer(), gated: true, gateSince: now, lastReal: now,
+		fallback: rapFallback, fallbackEvery: rapFallbackEvery}
 }
 
-// reconnect tells that the next bytes come from a new upstream connection.
-func (g *ingest) reconnect() {
-	g.emit(g.sp.Gap(g.buf[:0]), time.Now())
+// reconnect tells that the bytes after now come from a new upstream connection.
+func (g *ingest) reconnect(now time.Time) {
+	g.emit(g.sp.Gap(g.buf[:0]), now)
 	g.align = mpegts.Aligner{}
 	g.in = mpegts.Analyzer{}
-	g.gated, g.gateSince = true, time.Now()
+	g.gated, g.gateSince = true, now
 }
 
-// write takes upstream bytes.
-func (g *ingest) write(b []byte) {
-	now := time.Now()
+// write takes upstream bytes that arrived at now.
+func (g *ingest) write(b []byte, now time.Time) {
 	pk := g.align.Write(b)
 	if g.gated {
 		if pk = g.gate(pk, now); pk == nil {
@@ -72,7 +73,7 @@ func (g *ingest) gate(pk []byte, now time.Time) []byte {
 		kf := g.in.Feed(p)
 		prog := g.in.Program
 		audio := !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI()
-		if kf || audio || now.Sub(g.gateSince) >= rapFallback {
+		if kf || audio || now.Sub(g.gateSince) >= g.fallback {
 			g.gated = false
 			var head []byte
 			for _, q := range g.in.PSI() {
@@ -120,7 +121,7 @@ func (g *ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
 		g.lastReal = now
 	case !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI() && now.Sub(g.lastRAP) >= audioRAPEvery:
 		g.lastReal = now
-	case now.Sub(g.lastReal) >= rapFallback && now.Sub(g.lastRAP) >= rapFallbackEvery:
+	case now.Sub(g.lastReal) >= g.fallback && now.Sub(g.lastRAP) >= g.fallbackEvery:
 	default:
 		return false
 	}
