@@ -180,3 +180,34 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
 }
+
+// A client that pauses longer than the ring holds skips to the newest keyframe when it reads
+// again, and goes on receiving.
+func TestPausedClientSkipsAhead(t *testing.T) {
+	r := newRig(t, 1, 8_000_000, func(c *Config) { c.BufferSize = MinBufferSize })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := http.Get(r.url(chanID(11)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 64<<10)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // the player pauses, then reads as fast as it can
+	got := 0
+	for counterValue(r.proxy.metrics.skips) == 0 || got < 1<<20 {
+		n, err := resp.Body.Read(buf)
+		if err != nil || ctx.Err() != nil {
+			t.Fatalf("after the pause: %v, %d bytes, %v skips", err, got, counterValue(r.proxy.metrics.skips))
+		}
+		if counterValue(r.proxy.metrics.skips) > 0 {
+			got += n
+		}
+	}
+	if counterValue(r.proxy.metrics.slowDrops) != 0 {
+		t.Fatal("the paused client was dropped, not skipped ahead")
+	}
+}
