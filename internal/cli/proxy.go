@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -117,21 +116,22 @@ func (f *proxyFlags) config() (proxy.Config, error) {
 	}, nil
 }
 
-// readOrchestrator reads ACEXY_MAX_STREAMS_PER_ENGINE and refuses ACEXY_ORCH_URL, which this
-// version does not speak yet (docs/proxy.md).
+// readOrchestrator reads acexy's orchestrator variables: ACEXY_ORCH_URL, ACEXY_ORCH_APIKEY,
+// ACEXY_CONTAINER_ID and ACEXY_MAX_STREAMS_PER_ENGINE (1 with an orchestrator, as acexy; no cap
+// without one unless set).
 func readOrchestrator(cfg *proxy.Config) error {
-	if v, ok := os.LookupEnv("ACEXY_MAX_STREAMS_PER_ENGINE"); ok {
+	cfg.Orchestrator = strings.TrimSpace(os.Getenv("ACEXY_ORCH_URL"))
+	cfg.OrchestratorKey = os.Getenv("ACEXY_ORCH_APIKEY")
+	cfg.ContainerID = os.Getenv("ACEXY_CONTAINER_ID")
+	if cfg.Orchestrator != "" {
+		cfg.MaxPerEngine = 1
+	}
+	if v, ok := os.LookupEnv("ACEXY_MAX_STREAMS_PER_ENGINE"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
 			return usagef("ACEXY_MAX_STREAMS_PER_ENGINE %q: want a whole number, 0 for no limit", v)
 		}
 		cfg.MaxPerEngine = n
-	}
-	if v := os.Getenv("ACEXY_ORCH_URL"); v != "" {
-		if _, err := url.Parse(v); err != nil {
-			return usagef("ACEXY_ORCH_URL %q: %v", v, err)
-		}
-		return usagef("ACEXY_ORCH_URL: the acestream-orchestrator integration is not built yet; list the engines with -engine or ACEXY_ENGINES")
 	}
 	return nil
 }

@@ -46,6 +46,11 @@ func TestProxyFlagsAndEnvironment(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errb, c.want)
 		}
 	}
+	t.Setenv("ACEXY_ORCH_URL", "orchestrator:8000")
+	if code, _, errb := runCLI("proxy"); code != 2 || !strings.Contains(errb, "ACEXY_ORCH_URL") {
+		t.Fatalf("bad ACEXY_ORCH_URL: exit %d, %q", code, errb)
+	}
+	t.Setenv("ACEXY_ORCH_URL", "")
 	t.Setenv("ACEXY_MAX_STREAMS_PER_ENGINE", "many")
 	if code, _, errb := runCLI("proxy"); code != 2 || !strings.Contains(errb, "ACEXY_MAX_STREAMS_PER_ENGINE") {
 		t.Fatalf("bad ACEXY_MAX_STREAMS_PER_ENGINE: exit %d, %q", code, errb)

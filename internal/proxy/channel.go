@@ -13,9 +13,10 @@ import (
 
 // channelError is why a channel ended before it played: the status and one line for clients.
 type channelError struct {
-	status int
-	msg    string
-	reason string // the metric label
+	status     int
+	msg        string
+	reason     string        // the metric label
+	retryAfter time.Duration // with 503: when to come back
 }
 
 func (e *channelError) Error() string { return e.msg }
@@ -102,7 +103,7 @@ func (c *channel) failure() *channelError {
 	if c.err != nil {
 		return c.err
 	}
-	return &channelError{http.StatusBadGateway, "channel ended", "ended"}
+	return &channelError{http.StatusBadGateway, "channel ended", "ended", 0}
 }
 
 func (c *channel) started() bool { return c.lastData.Load() != 0 }
@@ -120,8 +121,11 @@ func (c *channel) run(ctx context.Context) {
 			return
 		}
 		eng := c.p.pool.acquire(prefer, avoid)
-		if eng == nil { // every engine is full or unhealthy: wait for one, up to the timeouts
-			c.p.sleep(ctx, 250*time.Millisecond)
+		if eng == nil { // every engine is full or unhealthy: provision one, or wait, up to the timeouts
+			if err := c.provision(ctx); err != nil {
+				c.end(err)
+				return
+			}
 			continue
 		}
 		up, err := startSession(ctx, c.p.client, eng, c.query, c.p.cfg.NoResponseTimeout)
@@ -129,7 +133,7 @@ func (c *channel) run(ctx context.Context) {
 			c.p.pool.release(eng)
 			var ae apiError
 			if errors.As(err, &ae) && !c.started() {
-				c.end(&channelError{http.StatusBadGateway, "engine: " + ae.msg, "engine_error"})
+				c.end(&channelError{http.StatusBadGateway, "engine: " + ae.msg, "engine_error", 0})
 				return
 			}
 			c.p.cfg.Logger.Debug("engine session not started", "channel", c.key, "engine", eng.base.String(), "err", err)
@@ -139,14 +143,15 @@ func (c *channel) run(ctx context.Context) {
 			continue
 		}
 		c.p.metrics.sessions.Inc()
+		c.p.announce(ctx, c.key, up)
 		c.setUpstream(up, last)
 		last = eng
 		res := c.stream(ctx, up)
-		c.p.stopSession(up, res.kind == endCtx || res.kind == endIdle || res.kind == endStatus)
+		c.p.stopSession(up, res.kind == endCtx || res.kind == endIdle || res.kind == endStatus, res.reason())
 		c.p.pool.release(eng)
 		switch res.kind {
 		case endStatus:
-			c.end(&channelError{http.StatusBadGateway, "engine: " + res.msg, "engine_error"})
+			c.end(&channelError{http.StatusBadGateway, "engine: " + res.msg, "engine_error", 0})
 			return
 		case endIdle, endCtx:
 			c.end(nil)
@@ -160,6 +165,25 @@ func (c *channel) run(ctx context.Context) {
 	}
 }
 
+// provision asks the orchestrator for an engine when there is one; it returns an error for the
+// clients when the channel has not played yet and none can be had. Without an orchestrator it
+// waits a moment (the start and empty timeouts bound the waiting).
+func (c *channel) provision(ctx context.Context) *channelError {
+	if c.p.pool.orch == nil {
+		c.p.sleep(ctx, 250*time.Millisecond)
+		return nil
+	}
+	room, err := c.p.pool.provision(ctx)
+	var nc errNoCapacity
+	if errors.As(err, &nc) && !c.started() {
+		return &channelError{http.StatusServiceUnavailable, "no engine available: " + nc.msg, "no_engine", nc.retryAfter}
+	}
+	if !room {
+		c.p.sleep(ctx, time.Second)
+	}
+	return nil
+}
+
 // check returns why the channel must end now, or nil.
 func (c *channel) check(ctx context.Context, now time.Time) *channelError {
 	cfg := c.p.cfg
@@ -167,9 +191,9 @@ func (c *channel) check(ctx context.Context, now time.Time) *channelError {
 	case ctx.Err() != nil:
 		return nil
 	case last == 0 && now.Sub(c.created) >= cfg.StartTimeout:
-		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine within %v", cfg.StartTimeout), "start_timeout"}
+		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine within %v", cfg.StartTimeout), "start_timeout", 0}
 	case last != 0 && now.Sub(time.Unix(0, last)) >= cfg.EmptyTimeout:
-		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine for %v", cfg.EmptyTimeout), "empty_timeout"}
+		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine for %v", cfg.EmptyTimeout), "empty_timeout", 0}
 	}
 	return nil
 }

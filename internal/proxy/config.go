@@ -28,6 +28,10 @@ type Config struct {
 	ClientTimeout     time.Duration // a client that takes nothing this long is disconnected
 	MaxPerEngine      int           // channels per engine at most; 0 = no limit
 
+	Orchestrator    string // acestream-orchestrator's base URL (ACEXY_ORCH_URL); "" = none
+	OrchestratorKey string // its API key (ACEXY_ORCH_APIKEY)
+	ContainerID     string // this proxy's container (ACEXY_CONTAINER_ID), in the events' labels
+
 	Logger *slog.Logger
 }
 
@@ -92,6 +96,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BufferSize < 0 {
 		return fmt.Errorf("-buffer-size %d: want a positive size", c.BufferSize)
+	}
+	if c.Orchestrator != "" {
+		if u, err := url.Parse(c.Orchestrator); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("ACEXY_ORCH_URL %q: want http://host:port", c.Orchestrator)
+		}
 	}
 	if c.MaxPerEngine < 0 {
 		return fmt.Errorf("ACEXY_MAX_STREAMS_PER_ENGINE %d: want 0 (no limit) or more", c.MaxPerEngine)

@@ -30,6 +30,8 @@ type upstream struct {
 	statURL     string
 	commandURL  string
 	infohash    string
+	sessionID   string
+	orchID      chan string // the orchestrator's id of the stream, once stream_started was answered
 }
 
 // apiError is a failure the engine reported: the channel cannot be played (502).
@@ -52,6 +54,7 @@ func startSession(ctx context.Context, client *http.Client, eng *engine, q url.V
 			StatURL     string `json:"stat_url"`
 			CommandURL  string `json:"command_url"`
 			Infohash    string `json:"infohash"`
+			SessionID   string `json:"playback_session_id"`
 		} `json:"response"`
 		Error json.RawMessage `json:"error"`
 	}
@@ -65,7 +68,8 @@ func startSession(ctx context.Context, client *http.Client, eng *engine, q url.V
 		return nil, apiError{"no playback_url in the answer"}
 	}
 	r := body.Response
-	return &upstream{eng: eng, playbackURL: r.PlaybackURL, statURL: r.StatURL, commandURL: r.CommandURL, infohash: r.Infohash}, nil
+	return &upstream{eng: eng, playbackURL: r.PlaybackURL, statURL: r.StatURL, commandURL: r.CommandURL, infohash: r.Infohash,
+		sessionID: r.SessionID}, nil
 }
 
 // stop asks the engine to stop the session (3 s at most); the answer does not matter.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,11 +109,19 @@ func (p *Proxy) getstream(w http.ResponseWriter, r *http.Request) {
 	defer c.addClient(-1)
 	start, cerr := c.waitStart(r.Context())
 	if cerr != nil {
-		http.Error(w, cerr.msg, cerr.status)
+		cerr.write(w)
 		return
 	}
 	if r.Context().Err() != nil {
 		return
 	}
 	p.serveTS(w, r, c, start, began)
+}
+
+// write answers a client with the error: the status and one line, with Retry-After on a 503.
+func (e *channelError) write(w http.ResponseWriter) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds())))
+	}
+	http.Error(w, e.msg, e.status)
 }

@@ -146,7 +146,7 @@ func (p *Proxy) manifest(w http.ResponseWriter, r *http.Request) {
 	c.lease(p.cfg.M3U8StreamTimeout)
 	c.addClient(-1) // the lease keeps it, not this request
 	if _, cerr := c.waitStart(r.Context()); cerr != nil {
-		http.Error(w, cerr.msg, cerr.status)
+		cerr.write(w)
 		return
 	}
 	sg := c.segmenterOf()

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,34 +24,48 @@ const (
 
 // engine is one AceStream-compatible engine. Its fields below base are guarded by pool.mu.
 type engine struct {
-	base   *url.URL
-	load   int // channels on it
+	base        *url.URL
+	containerID string // from the orchestrator
+	load        int    // channels on it
 	sick   bool
 	fails  int
 	gone   bool // no longer in DNS: takes no new channels
 	used   time.Time
 	checks int
+	// what the orchestrator says: its streams (of every proxy) and its health
+	orchLoad int
+	orchSick bool
 }
 
+// busy is the engine's load: our channels, or the orchestrator's count when higher.
+func (e *engine) busy() int { return max(e.load, e.orchLoad) }
+
 type pool struct {
-	urls   []*url.URL
-	maxPer int // channels per engine at most; 0 = no limit
+	urls   []*url.URL    // the configured engines; with an orchestrator, its fallback
+	orch   *orchestrator // nil: none
+	maxPer int           // channels per engine at most; 0 = no limit
 	client *http.Client
+	log    *slog.Logger
+
+	provMu sync.Mutex // one provisioning at a time
 
 	mu      sync.Mutex // guards engines and the engines' fields
 	engines []*engine
+	orchUp  bool // the orchestrator answered the last engine list
 }
 
-func newPool(urls []*url.URL, maxPer int, client *http.Client) *pool {
-	p := &pool{urls: urls, maxPer: maxPer, client: client}
-	p.resolve(context.Background(), func(host string) ([]string, error) { return []string{host}, nil })
+func newPool(urls []*url.URL, orch *orchestrator, maxPer int, client *http.Client, log *slog.Logger) *pool {
+	p := &pool{urls: urls, orch: orch, maxPer: maxPer, client: client, log: log}
+	if orch == nil { // with an orchestrator, the first request asks it (provision below)
+		p.resolve(context.Background(), func(host string) ([]string, error) { return []string{host}, nil })
+	}
 	return p
 }
 
 // Run resolves and checks the engines until ctx ends.
 func (p *pool) Run(ctx context.Context) error {
 	lookup := func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) }
-	p.resolve(ctx, lookup)
+	p.refresh(ctx, lookup)
 	p.checkAll(ctx)
 	resolveT, checkT := time.NewTicker(resolveEvery), time.NewTicker(checkEvery)
 	defer resolveT.Stop()
@@ -60,9 +75,51 @@ func (p *pool) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-resolveT.C:
-			p.resolve(ctx, lookup)
+			p.refresh(ctx, lookup)
 		case <-checkT.C:
 			p.checkAll(ctx)
+		}
+	}
+}
+
+// refresh updates the engine list: from the orchestrator when there is one and it answers,
+// otherwise from the configured URLs.
+func (p *pool) refresh(ctx context.Context, lookup func(string) ([]string, error)) {
+	if p.orch != nil {
+		list, err := p.orch.engines(ctx)
+		p.mu.Lock()
+		wasUp := p.orchUp
+		p.orchUp = err == nil
+		p.mu.Unlock()
+		if err == nil {
+			p.fromOrchestrator(list)
+			return
+		}
+		if wasUp {
+			p.log.Warn("orchestrator unavailable, using the configured engines", "err", err)
+		}
+	}
+	p.resolve(ctx, lookup)
+}
+
+// fromOrchestrator makes the orchestrator's engines the pool.
+func (p *pool) fromOrchestrator(list []orchEngine) {
+	want := map[string]*url.URL{}
+	var order []string
+	info := map[string]orchEngine{}
+	for _, oe := range list {
+		u := oe.engineURL()
+		if _, ok := want[u.String()]; !ok && oe.Host != "" && oe.Port > 0 {
+			want[u.String()], info[u.String()] = u, oe
+			order = append(order, u.String())
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.replace(want, order)
+	for _, e := range p.engines {
+		if oe, ok := info[e.base.String()]; ok {
+			e.containerID, e.orchLoad, e.orchSick = oe.ContainerID, len(oe.Streams), oe.Health == "unhealthy"
 		}
 	}
 }
@@ -82,6 +139,13 @@ func (p *pool) resolve(ctx context.Context, lookup func(string) ([]string, error
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.replace(want, order)
+}
+
+// replace makes the engines at want (in order) the pool, keeping the state of those it had; an
+// engine that is no longer wanted stays, taking no new channels, while channels use it. p.mu is
+// held.
+func (p *pool) replace(want map[string]*url.URL, order []string) {
 	have := map[string]*engine{}
 	for _, e := range p.engines {
 		have[e.base.String()] = e
@@ -132,14 +196,16 @@ func expand(u *url.URL, lookup func(string) ([]string, error)) []*url.URL {
 func (p *pool) acquire(prefer, avoid *engine) *engine {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ok := func(e *engine) bool { return !e.sick && !e.gone && (p.maxPer == 0 || e.load < p.maxPer) }
+	ok := func(e *engine) bool {
+		return !e.sick && !e.orchSick && !e.gone && (p.maxPer == 0 || e.busy() < p.maxPer)
+	}
 	var best *engine
 	if prefer != nil && ok(prefer) && slices.Contains(p.engines, prefer) {
 		best = prefer
 	}
 	if best == nil {
 		for _, e := range p.engines {
-			if ok(e) && e != avoid && (best == nil || e.load < best.load || (e.load == best.load && e.used.Before(best.used))) {
+			if ok(e) && e != avoid && (best == nil || e.busy() < best.busy() || (e.busy() == best.busy() && e.used.Before(best.used))) {
 				best = e
 			}
 		}
@@ -164,7 +230,7 @@ func (p *pool) release(e *engine) {
 func (p *pool) healthy(e *engine) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !e.sick
+	return !e.sick && !e.orchSick
 }
 
 // markFailed counts a failed request to e like a failed health check.
@@ -226,10 +292,11 @@ func cutQuery(s string) (path, query string, ok bool) {
 
 // engineStatus is one engine in /ace/status.
 type engineStatus struct {
-	URL      string `json:"url"`
-	Healthy  bool   `json:"healthy"`
-	Channels int    `json:"channels"`
-	Checked  bool   `json:"checked"`
+	URL         string `json:"url"`
+	Healthy     bool   `json:"healthy"`
+	Channels    int    `json:"channels"`
+	Checked     bool   `json:"checked"`
+	ContainerID string `json:"container_id,omitempty"`
 }
 
 func (p *pool) status() []engineStatus {
@@ -237,7 +304,56 @@ func (p *pool) status() []engineStatus {
 	defer p.mu.Unlock()
 	out := make([]engineStatus, 0, len(p.engines))
 	for _, e := range p.engines {
-		out = append(out, engineStatus{URL: e.base.String(), Healthy: !e.sick, Channels: e.load, Checked: e.checks > 0})
+		out = append(out, engineStatus{URL: e.base.String(), Healthy: !e.sick && !e.orchSick, Channels: e.load, Checked: e.checks > 0, ContainerID: e.containerID})
 	}
 	return out
+}
+
+// provision finds room for a channel: it asks the orchestrator for its engines, and for a new
+// one when they are all full, and waits until that is listed and answers (provisionReady at
+// most). One provisioning runs at a time. It reports whether there may be room now; an
+// orchestrator that is down leaves the configured engines as the pool.
+func (p *pool) provision(ctx context.Context) (bool, error) {
+	lookup := func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) }
+	p.provMu.Lock()
+	defer p.provMu.Unlock()
+	p.refresh(ctx, lookup)
+	if e := p.acquire(nil, nil); e != nil { // room on an engine listed since, or made by another channel's provisioning
+		p.release(e)
+		return true, nil
+	}
+	if !p.orchestratorUp() {
+		return false, nil // the configured engines are the pool now, and full
+	}
+	id, err := p.orch.provision(ctx)
+	if err != nil {
+		return false, err
+	}
+	p.log.Info("engine provisioned", "container_id", id)
+	deadline := time.Now().Add(provisionReady)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		p.refresh(ctx, lookup)
+		if e := p.byContainer(id); e != nil && p.check(ctx, e) {
+			return true, nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return false, errNoCapacity{msg: "the provisioned engine " + id + " did not answer", retryAfter: defaultRetryAfter}
+}
+
+func (p *pool) orchestratorUp() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.orchUp
+}
+
+func (p *pool) byContainer(id string) *engine {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.engines {
+		if e.containerID == id {
+			return e
+		}
+	}
+	return nil
 }

@@ -48,7 +48,12 @@ func New(cfg Config) (*Proxy, error) {
 		DisableCompression:  true,
 	}
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
-	return &Proxy{cfg: cfg, pool: newPool(urls, cfg.MaxPerEngine, client), client: client, metrics: newMetrics(),
+	var orch *orchestrator
+	if cfg.Orchestrator != "" {
+		u, _ := url.Parse(cfg.Orchestrator)
+		orch = &orchestrator{base: u, key: cfg.OrchestratorKey, proxyID: cfg.ContainerID, client: client}
+	}
+	return &Proxy{cfg: cfg, pool: newPool(urls, orch, cfg.MaxPerEngine, client, cfg.Logger), client: client, metrics: newMetrics(),
 		channels: map[string]*channel{}}, nil
 }
 
@@ -121,12 +126,36 @@ func (p *Proxy) list() []*channel {
 	return out
 }
 
-// stopSession asks the engine to stop a session; wait makes the caller wait for the answer
-// (3 s at most), otherwise it is sent in the background.
-func (p *Proxy) stopSession(up *upstream, wait bool) {
+// announce tells the orchestrator, if any, that a session started (in the background).
+func (p *Proxy) announce(ctx context.Context, key string, up *upstream) {
+	if p.pool.orch == nil {
+		return
+	}
+	up.orchID = make(chan string, 1)
+	p.wg.Go(func() {
+		id, err := p.pool.orch.started(ctx, up.eng, key, up)
+		if err != nil {
+			p.cfg.Logger.Warn("orchestrator stream_started failed", "err", err)
+		}
+		up.orchID <- id
+	})
+}
+
+// stopSession asks the engine to stop a session and tells the orchestrator, if any, why it
+// ended; wait makes the caller wait for the engine's answer (3 s at most), otherwise it is sent
+// in the background.
+func (p *Proxy) stopSession(up *upstream, wait bool, reason string) {
 	stop := func() {
 		if err := up.stop(p.client); err != nil {
 			p.cfg.Logger.Debug("engine stop failed", "engine", up.eng.base.String(), "err", err)
+		}
+		if up.orchID == nil {
+			return
+		}
+		if id := <-up.orchID; id != "" {
+			if err := p.pool.orch.ended(context.Background(), up.eng, id, reason); err != nil {
+				p.cfg.Logger.Warn("orchestrator stream_ended failed", "err", err)
+			}
 		}
 	}
 	if wait {

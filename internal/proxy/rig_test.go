@@ -32,8 +32,9 @@ type rig struct {
 }
 
 // newRig starts n engines and a proxy. The broadcast is the test clip (decodable), or a
-// synthetic stream of bitrate bits/s when bitrate > 0.
-func newRig(t *testing.T, n int, bitrate int, tune func(*Config)) *rig {
+// synthetic stream of bitrate bits/s when bitrate > 0. before runs once the engines are up and
+// before the proxy starts.
+func newRig(t *testing.T, n int, bitrate int, tune func(*Config), before ...func(*rig)) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rig{t: t, bc: fakeengine.NewBroadcast()}
@@ -59,6 +60,9 @@ func newRig(t *testing.T, n int, bitrate int, tune func(*Config)) *rig {
 	cfg := Config{Listener: ln, Engines: urls, StartTimeout: 10 * time.Second, Linger: time.Second}
 	if tune != nil {
 		tune(&cfg)
+	}
+	for _, f := range before {
+		f(r)
 	}
 	p, err := New(cfg)
 	if err != nil {

@@ -33,6 +33,21 @@ type streamResult struct {
 	delivered bool // the connection gave bytes
 }
 
+// reason is how the orchestrator's stream_ended event names the end.
+func (r streamResult) reason() string {
+	switch r.kind {
+	case endIdle:
+		return "client_disconnect"
+	case endCtx:
+		return "proxy_stopped"
+	case endStatus:
+		return "engine_error"
+	case endSick:
+		return "engine_unhealthy"
+	}
+	return "upstream_failed"
+}
+
 type statResult struct {
 	status, msg string
 }
