@@ -17,10 +17,10 @@ import (
 // engine list, provisioning when every engine is full, and stream started/ended events, each
 // with the Bearer key.
 const (
-	orchTimeout          = 5 * time.Second
-	provisionTimeout     = 60 * time.Second
-	provisionReady       = 10 * time.Second // a provisioned engine has this long to appear and answer
-	defaultRetryAfter    = 30 * time.Second
+	orchTimeout       = 5 * time.Second
+	provisionTimeout  = 60 * time.Second
+	provisionReady    = 10 * time.Second // a provisioned engine has this long to appear and answer
+	defaultRetryAfter = 30 * time.Second
 )
 
 type orchestrator struct {

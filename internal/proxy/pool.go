@@ -27,11 +27,11 @@ type engine struct {
 	base        *url.URL
 	containerID string // from the orchestrator
 	load        int    // channels on it
-	sick   bool
-	fails  int
-	gone   bool // no longer in DNS: takes no new channels
-	used   time.Time
-	checks int
+	sick        bool
+	fails       int
+	gone        bool // no longer in DNS: takes no new channels
+	used        time.Time
+	checks      int
 	// what the orchestrator says: its streams (of every proxy) and its health
 	orchLoad int
 	orchSick bool
