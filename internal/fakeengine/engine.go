@@ -27,6 +27,8 @@ type Faults struct {
 	StatError  string        // stat_url reports status "err" with this message
 	StartError string        // format=json answers this error
 	StopError  bool          // command stop stops the session but answers an error
+	StartDelay time.Duration // format=json answers only after this (an engine that hangs)
+	Unhealthy  bool          // the health probes answer 500 (playback goes on)
 }
 
 // Engine is one fake engine.
@@ -132,7 +134,15 @@ func (e *Engine) start(w http.ResponseWriter, r *http.Request) {
 		writePy(w, `{"response": null, "error": "missing content id"}`)
 		return
 	}
-	if f := e.getFaults(); f.StartError != "" {
+	f := e.getFaults()
+	if f.StartDelay > 0 {
+		select {
+		case <-time.After(f.StartDelay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if f.StartError != "" {
 		writePy(w, fmt.Sprintf(`{"response": null, "error": %q}`, f.StartError))
 		return
 	}
@@ -263,10 +273,18 @@ func (e *Engine) command(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Engine) version(w http.ResponseWriter, r *http.Request) {
+	if e.getFaults().Unhealthy {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	writePy(w, `{"result": {"code": 3017000, "platform": "linux", "version": "3.1.70"}, "error": null}`)
 }
 
 func (e *Engine) serverAPI(w http.ResponseWriter, r *http.Request) {
+	if e.getFaults().Unhealthy {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	writePy(w, `{"result": {"playlist_loaded": true, "version": {"code": 3017000, "platform": "linux", "version": "3.1.70"}}}`)
 }
 
