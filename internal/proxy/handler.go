@@ -79,29 +79,38 @@ func allowGetHead(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// admit reads a playback request and joins its channel, counted as a client, or answers it:
+// an error, or HEAD's headers (IPTV apps probe with HEAD: no engine session for that).
+func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, contentType string) (*channel, bool) {
+	if !allowGetHead(w, r) {
+		return nil, false
+	}
+	key, q, err := channelOf(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusOK)
+		return nil, false
+	}
+	c, ok := p.join(key, q)
+	if !ok {
+		http.Error(w, "proxy is stopping", http.StatusServiceUnavailable)
+	}
+	return c, ok
+}
+
 // getstream is /ace/getstream: the channel's MPEG-TS (HLS with -m3u8).
 func (p *Proxy) getstream(w http.ResponseWriter, r *http.Request) {
 	if p.cfg.M3U8 {
 		p.manifest(w, r)
 		return
 	}
-	if !allowGetHead(w, r) {
-		return
-	}
 	began := time.Now()
-	key, q, err := channelOf(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.Method == http.MethodHead { // IPTV apps probe with HEAD: no engine session for that
-		w.Header().Set("Content-Type", "video/mp2t")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	c, ok := p.join(key, q)
+	c, ok := p.admit(w, r, "video/mp2t")
 	if !ok {
-		http.Error(w, "proxy is stopping", http.StatusServiceUnavailable)
 		return
 	}
 	p.metrics.clients.Inc()

@@ -125,22 +125,8 @@ func (k *ptsClock) at(r rap) time.Duration {
 
 // manifest is /ace/manifest.m3u8 (and /ace/getstream with -m3u8): the channel's playlist.
 func (p *Proxy) manifest(w http.ResponseWriter, r *http.Request) {
-	if !allowGetHead(w, r) {
-		return
-	}
-	key, q, err := channelOf(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.Method == http.MethodHead {
-		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	c, ok := p.join(key, q)
+	c, ok := p.admit(w, r, "application/vnd.apple.mpegurl")
 	if !ok {
-		http.Error(w, "proxy is stopping", http.StatusServiceUnavailable)
 		return
 	}
 	c.lease(p.cfg.M3U8StreamTimeout)
