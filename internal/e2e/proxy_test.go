@@ -21,7 +21,7 @@ func TestProxyInFrontOfASwarm(t *testing.T) {
 	px := node(t, "proxy", "proxy", "-addr", addr, "-engine", base, "-log-level", "debug")
 	ts := "http://" + addr + "/ace/getstream?infohash=" + ih
 	hls := "http://" + addr + "/ace/manifest.m3u8?infohash=" + ih
-	waitHTTP(t, "http://"+addr+"/ace/status")
+	waitListening(t, addr)
 
 	player := play(t, "player-ts", ts, 20)
 	hlsPlayer := play(t, "player-hls", hls, 20)
@@ -70,15 +70,4 @@ func getBody(t *testing.T, u string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return string(b)
-}
-
-func waitHTTP(t *testing.T, u string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			return
-		}
-	}
-	t.Fatalf("%s never answered", u)
 }
