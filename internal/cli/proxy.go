@@ -24,6 +24,7 @@ type proxyFlags struct {
 	buffer              sizeFlag
 	start, stall        time.Duration
 	linger, client      time.Duration
+	maxChannels         int
 	engines             listFlag
 	license             bool
 	logLevel            string
@@ -48,6 +49,7 @@ func runProxy(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&f.stall, "stall-timeout", proxy.DefaultStallTimeout, "a silent engine connection is reopened after this (ACEXY_STALL_TIMEOUT)")
 	fs.DurationVar(&f.linger, "linger", proxy.DefaultLinger, "the engine session outlives the last client this long (ACEXY_LINGER)")
 	fs.DurationVar(&f.client, "client-timeout", proxy.DefaultClientTimeout, "a client that takes nothing this long is disconnected (ACEXY_CLIENT_TIMEOUT)")
+	fs.IntVar(&f.maxChannels, "max-channels", proxy.DefaultMaxChannels, "channels at once at most; each holds up to -buffer-size (ACEXY_MAX_CHANNELS)")
 	fs.Var(&f.engines, "engine", "engine base URL, repeatable; a name with several addresses is several engines (ACEXY_ENGINES, comma-separated)")
 	fs.BoolVar(&f.license, "license", false, "print the license and exit")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (ACEXY_LOG_LEVEL)")
@@ -112,7 +114,7 @@ func (f *proxyFlags) config() (proxy.Config, error) {
 	return proxy.Config{
 		Engines: engines, M3U8: f.m3u8, M3U8StreamTimeout: f.m3u8Timeout, EmptyTimeout: f.empty,
 		BufferSize: int64(f.buffer), NoResponseTimeout: f.noResponse, StartTimeout: f.start,
-		StallTimeout: f.stall, Linger: f.linger, ClientTimeout: f.client,
+		StallTimeout: f.stall, Linger: f.linger, ClientTimeout: f.client, MaxChannels: f.maxChannels,
 	}, nil
 }
 
@@ -142,7 +144,7 @@ var proxyEnv = map[string]string{
 	"ACEXY_M3U8": "m3u8", "ACEXY_M3U8_STREAM_TIMEOUT": "m3u8-stream-timeout", "ACEXY_EMPTY_TIMEOUT": "empty-timeout",
 	"ACEXY_BUFFER_SIZE": "buffer-size", "ACEXY_NO_RESPONSE_TIMEOUT": "no-response-timeout", "ACEXY_LOG_LEVEL": "log-level",
 	"ACEXY_START_TIMEOUT": "start-timeout", "ACEXY_STALL_TIMEOUT": "stall-timeout", "ACEXY_LINGER": "linger",
-	"ACEXY_CLIENT_TIMEOUT": "client-timeout",
+	"ACEXY_CLIENT_TIMEOUT": "client-timeout", "ACEXY_MAX_CHANNELS": "max-channels",
 }
 
 // applyEnv sets flags from the environment before the command line is parsed, so a flag given

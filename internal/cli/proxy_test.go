@@ -40,6 +40,7 @@ func TestProxyFlagsAndEnvironment(t *testing.T) {
 		{[]string{"proxy", "-acestream-port", "0"}, "-acestream-port 0"},
 		{[]string{"proxy", "-addr", "256.0.0.1:1"}, "-addr"},
 		{[]string{"proxy", "stray"}, `unexpected argument "stray"`},
+		{[]string{"proxy", "-max-channels", "-1"}, "-max-channels -1"},
 	} {
 		code, _, errb := runCLI(c.args...)
 		if code != 2 || !strings.Contains(errb, c.want) || strings.Count(errb, "\n") != 1 {

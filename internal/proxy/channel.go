@@ -116,7 +116,11 @@ func (c *channel) run(ctx context.Context) {
 	var prefer, avoid, last *engine
 	for {
 		now := time.Now()
-		if err := c.check(ctx, now); err != nil || c.idle(now) {
+		if ctx.Err() != nil {
+			c.end(nil)
+			return
+		}
+		if err := c.check(now); err != nil || c.idle(now) {
 			c.end(err)
 			return
 		}
@@ -185,11 +189,9 @@ func (c *channel) provision(ctx context.Context) *channelError {
 }
 
 // check returns why the channel must end now, or nil.
-func (c *channel) check(ctx context.Context, now time.Time) *channelError {
+func (c *channel) check(now time.Time) *channelError {
 	cfg := c.p.cfg
 	switch last := c.lastData.Load(); {
-	case ctx.Err() != nil:
-		return nil
 	case last == 0 && now.Sub(c.created) >= cfg.StartTimeout:
 		return &channelError{http.StatusGatewayTimeout, fmt.Sprintf("no data from the engine within %v", cfg.StartTimeout), "start_timeout", 0}
 	case last != 0 && now.Sub(time.Unix(0, last)) >= cfg.EmptyTimeout:

@@ -39,6 +39,8 @@ func (p *Proxy) serveTS(w http.ResponseWriter, r *http.Request, c *channel, star
 		return
 	}
 	defer conn.Close()
+	stop := context.AfterFunc(p.ctx, func() { conn.Close() }) // net/http no longer closes it
+	defer stop()
 	head := "HTTP/1.1 200 OK\r\n"
 	if !r.ProtoAtLeast(1, 1) {
 		head = "HTTP/1.0 200 OK\r\n"

@@ -27,6 +27,7 @@ type Config struct {
 	Linger            time.Duration // the upstream outlives its last client this long
 	ClientTimeout     time.Duration // a client that takes nothing this long is disconnected
 	MaxPerEngine      int           // channels per engine at most; 0 = no limit
+	MaxChannels       int           // channels at once at most (each may hold -buffer-size)
 
 	Orchestrator    string // acestream-orchestrator's base URL (ACEXY_ORCH_URL); "" = none
 	OrchestratorKey string // its API key (ACEXY_ORCH_APIKEY)
@@ -44,6 +45,7 @@ const (
 	DefaultStartTimeout      = 30 * time.Second
 	DefaultStallTimeout      = 5 * time.Second
 	DefaultLinger            = 5 * time.Second
+	DefaultMaxChannels       = 100
 	DefaultClientTimeout     = 10 * time.Second
 	// MinBufferSize is the smallest ring: two blocks. A smaller -buffer-size is raised to it,
 	// with a warning in the log.
@@ -64,6 +66,9 @@ func (c *Config) SetDefaults() {
 	def(&c.StallTimeout, DefaultStallTimeout)
 	def(&c.Linger, DefaultLinger)
 	def(&c.ClientTimeout, DefaultClientTimeout)
+	if c.MaxChannels == 0 {
+		c.MaxChannels = DefaultMaxChannels
+	}
 	if c.BufferSize == 0 {
 		c.BufferSize = DefaultBufferSize
 	}
@@ -101,6 +106,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.Orchestrator); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("ACEXY_ORCH_URL %q: want http://host:port", c.Orchestrator)
 		}
+	}
+	if c.MaxChannels < 0 {
+		return fmt.Errorf("-max-channels %d: want a positive number", c.MaxChannels)
 	}
 	if c.MaxPerEngine < 0 {
 		return fmt.Errorf("ACEXY_MAX_STREAMS_PER_ENGINE %d: want 0 (no limit) or more", c.MaxPerEngine)

@@ -95,11 +95,12 @@ func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, contentType string
 		w.WriteHeader(http.StatusOK)
 		return nil, false
 	}
-	c, ok := p.join(key, q)
-	if !ok {
-		http.Error(w, "proxy is stopping", http.StatusServiceUnavailable)
+	c, jerr := p.join(key, q)
+	if jerr != nil {
+		http.Error(w, jerr.msg, jerr.status)
+		return nil, false
 	}
-	return c, ok
+	return c, true
 }
 
 // getstream is /ace/getstream: the channel's MPEG-TS (HLS with -m3u8).
@@ -109,6 +110,8 @@ func (p *Proxy) getstream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	began := time.Now()
+	p.clients.Add(1)
+	defer p.clients.Done()
 	c, ok := p.admit(w, r, "video/mp2t")
 	if !ok {
 		return

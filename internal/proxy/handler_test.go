@@ -68,3 +68,17 @@ func TestRequestsAndStatus(t *testing.T) {
 		}
 	}
 }
+
+// Past -max-channels a new channel is refused with 503 and one line; its clients' channels play.
+func TestMaxChannels(t *testing.T) {
+	r := newRig(t, 1, 0, func(c *Config) { c.MaxChannels = 2 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 2 {
+		go read(ctx, r.url(chanID(70+i)), 20*time.Second, 0)
+	}
+	waitFor(t, 10*time.Second, "two channels", func() bool { return r.engines[0].Playing() == 2 })
+	if status, body := get(t, r.url(chanID(72))); status != 503 || body != "too many channels (-max-channels 2)" {
+		t.Fatalf("third channel: %d %q", status, body)
+	}
+}

@@ -18,6 +18,7 @@ type Proxy struct {
 	metrics *metrics
 	ctx     context.Context // the Run context: channels live in it
 	wg      sync.WaitGroup  // channels and their helpers
+	clients sync.WaitGroup  // requests being served (their connections are taken from net/http)
 
 	mu       sync.Mutex // guards channels
 	channels map[string]*channel
@@ -75,6 +76,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	p.cfg.Logger.Info("proxy listening", "addr", p.Addr().String(), "engines", p.cfg.Engines)
 	err := srv.Serve(p.cfg.Listener)
 	wg.Wait()
+	p.clients.Wait()
 	p.wg.Wait() // every channel has stopped its session
 	if ctx.Err() != nil {
 		return nil
@@ -82,13 +84,19 @@ func (p *Proxy) Run(ctx context.Context) error {
 	return err
 }
 
+// errJoin is why a request gets no channel.
+type errJoin struct {
+	status int
+	msg    string
+}
+
 // join returns the channel of key with the caller counted as a client, starting it when there
 // is none (or only one that has ended). Every client that arrives while it opens shares it.
-func (p *Proxy) join(key string, q url.Values) (*channel, bool) {
+func (p *Proxy) join(key string, q url.Values) (*channel, *errJoin) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ctx == nil || p.ctx.Err() != nil {
-		return nil, false
+		return nil, &errJoin{http.StatusServiceUnavailable, "proxy is stopping"}
 	}
 	c := p.channels[key]
 	if c != nil {
@@ -96,15 +104,18 @@ func (p *Proxy) join(key string, q url.Values) (*channel, bool) {
 		if !c.ended {
 			c.clients++
 			c.mu.Unlock()
-			return c, true
+			return c, nil
 		}
 		c.mu.Unlock()
+	}
+	if len(p.channels) >= p.cfg.MaxChannels {
+		return nil, &errJoin{http.StatusServiceUnavailable, fmt.Sprintf("too many channels (-max-channels %d)", p.cfg.MaxChannels)}
 	}
 	c = newChannel(p, key, q)
 	c.clients = 1
 	p.channels[key] = c
 	p.wg.Go(func() { c.run(p.ctx) })
-	return c, true
+	return c, nil
 }
 
 // forget removes an ended channel.
