@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,8 +69,27 @@ func startSession(ctx context.Context, client *http.Client, eng *engine, q url.V
 		return nil, apiError{"no playback_url in the answer"}
 	}
 	r := body.Response
-	return &upstream{eng: eng, playbackURL: r.PlaybackURL, statURL: r.StatURL, commandURL: r.CommandURL, infohash: r.Infohash,
-		sessionID: r.SessionID}, nil
+	return &upstream{eng: eng, playbackURL: onEngine(r.PlaybackURL, eng.base), statURL: onEngine(r.StatURL, eng.base),
+		commandURL: onEngine(r.CommandURL, eng.base), infohash: r.Infohash, sessionID: r.SessionID}, nil
+}
+
+// onEngine makes a URL the engine answered reachable from here: a relative one is taken from
+// the engine's base, and one on a loopback address (an engine in another container or host that
+// answers 127.0.0.1 URLs) is moved to the engine's address. Empty stays empty.
+func onEngine(s string, base *url.URL) string {
+	if s == "" {
+		return ""
+	}
+	u, err := base.Parse(s)
+	if err != nil {
+		return s
+	}
+	if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+		if bip := net.ParseIP(base.Hostname()); base.Hostname() != "localhost" && (bip == nil || !bip.IsLoopback()) {
+			u.Host = base.Host
+		}
+	}
+	return u.String()
 }
 
 // stop asks the engine to stop the session (3 s at most); the answer does not matter.

@@ -157,6 +157,7 @@ func (p *Proxy) hlsFile(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown segment", http.StatusNotFound)
 		return
 	}
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(3 * p.cfg.ClientTimeout)) // a stalled player lets go
 	n := sg.seg.ServeSegment(w, r, seq)
 	p.metrics.bytesOut.Add(float64(n))
 }

@@ -110,3 +110,25 @@ func TestUnhealthyEngineLosesItsChannels(t *testing.T) {
 		t.Fatalf("the client of the moved channel: status %d, err %v", rd.status, rd.err)
 	}
 }
+
+// URLs an engine answers are made reachable from the proxy.
+func TestURLsOnTheEngine(t *testing.T) {
+	remote, _ := url.Parse("http://10.1.2.3:6878")
+	local, _ := url.Parse("http://127.0.0.1:6878")
+	for _, c := range []struct {
+		in   string
+		base *url.URL
+		want string
+	}{
+		{"http://127.0.0.1:6878/ace/r/ab/cd", remote, "http://10.1.2.3:6878/ace/r/ab/cd"},
+		{"http://localhost:6878/ace/r/ab/cd", remote, "http://10.1.2.3:6878/ace/r/ab/cd"},
+		{"/ace/stat/ab/cd", remote, "http://10.1.2.3:6878/ace/stat/ab/cd"},
+		{"http://10.9.9.9:6878/ace/r/ab/cd", remote, "http://10.9.9.9:6878/ace/r/ab/cd"},
+		{"http://127.0.0.1:6878/ace/r/ab/cd", local, "http://127.0.0.1:6878/ace/r/ab/cd"},
+		{"", remote, ""},
+	} {
+		if got := onEngine(c.in, c.base); got != c.want {
+			t.Errorf("onEngine(%q, %s) = %q, want %q", c.in, c.base, got, c.want)
+		}
+	}
+}

@@ -44,7 +44,6 @@ type ring struct {
 	pending  int         // bytes appended since the last signal
 	timer    *time.Timer // signals pending bytes after signalDelay
 	err      error       // set once: the channel ended
-	firstAdd time.Time
 }
 
 func newRing(limit int64) *ring {
@@ -61,9 +60,6 @@ func (g *ring) add(b []byte, r *rap) {
 	if r != nil {
 		r.off = g.end
 		g.raps = append(g.raps, *r)
-	}
-	if g.end == 0 && len(b) > 0 {
-		g.firstAdd = time.Now()
 	}
 	for len(b) > 0 {
 		n := len(g.blocks)
