@@ -35,15 +35,15 @@ type rap struct {
 type ring struct {
 	limit int64 // bytes held at most (at least two blocks)
 
-	mu       sync.Mutex // guards everything below
-	blocks   [][]byte   // oldest first; each has capacity blockSize
-	start    int64      // absolute offset of blocks[0][0]
-	end      int64      // absolute offset after the newest byte
-	raps     []rap      // oldest first, all at or after start
-	changed  chan struct{}
-	pending  int         // bytes appended since the last signal
-	timer    *time.Timer // signals pending bytes after signalDelay
-	err      error       // set once: the channel ended
+	mu      sync.Mutex // guards everything below
+	blocks  [][]byte   // oldest first; each has capacity blockSize
+	start   int64      // absolute offset of blocks[0][0]
+	end     int64      // absolute offset after the newest byte
+	raps    []rap      // oldest first, all at or after start
+	changed chan struct{}
+	pending int         // bytes appended since the last signal
+	timer   *time.Timer // signals pending bytes after signalDelay
+	err     error       // set once: the channel ended
 }
 
 func newRing(limit int64) *ring {
