@@ -211,3 +211,41 @@ func TestPausedClientSkipsAhead(t *testing.T) {
 		t.Fatal("the paused client was dropped, not skipped ahead")
 	}
 }
+
+// An engine whose playback connections go silent: each is reopened after -stall-timeout while
+// the client keeps its connection, and ffmpeg -xerror decodes across the splices.
+func TestSilentUpstreamIsReopened(t *testing.T) {
+	needFFmpeg(t)
+	r := newRig(t, 1, 0, func(c *Config) { c.StallTimeout = time.Second })
+	r.engines[0].SetFaults(fakeengine.Faults{StallAfter: 3 * time.Second})
+	if err := ffmpegDecodes(context.Background(), r.url(chanID(12)), 12); err != nil {
+		t.Fatal(err)
+	}
+	if n := counterValue(r.proxy.metrics.reopens); n < 2 {
+		t.Fatalf("%v reopens in 12 s of connections that stall after 3 s", n)
+	}
+}
+
+// A channel that gets no data for -empty-timeout ends cleanly: its clients' streams end.
+func TestEmptyChannelEnds(t *testing.T) {
+	r := newRig(t, 1, 0, func(c *Config) { c.EmptyTimeout = 3 * time.Second })
+	var rd *reader
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rd = read(context.Background(), r.url(chanID(13)), 30*time.Second, 0)
+	}()
+	waitFor(t, 10*time.Second, "the channel to play", func() bool { return r.engines[0].Playing() == 1 })
+	killed := time.Now()
+	r.engines[0].Close()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the client's stream did not end")
+	}
+	took := time.Since(killed)
+	if rd.status != 200 || rd.bytes.Load() == 0 || took < 2500*time.Millisecond {
+		t.Fatalf("status %d, %d bytes, ended %v after the engine died", rd.status, rd.bytes.Load(), took)
+	}
+	t.Logf("the stream ended %v after its engine died (-empty-timeout 3s)", took)
+}
