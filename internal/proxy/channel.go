@@ -124,29 +124,18 @@ func (c *channel) run(ctx context.Context) {
 			c.end(err)
 			return
 		}
-		eng := c.p.pool.acquire(prefer, avoid)
-		if eng == nil { // every engine is full or unhealthy: provision one, or wait, up to the timeouts
-			if err := c.provision(ctx); err != nil {
-				c.end(err)
-				return
+		up, failed, cerr := c.open(ctx, prefer, avoid)
+		if cerr != nil {
+			c.end(cerr)
+			return
+		}
+		if up == nil {
+			if failed != nil {
+				prefer, avoid = nil, failed
 			}
 			continue
 		}
-		up, err := startSession(ctx, c.p.client, eng, c.query, c.p.cfg.NoResponseTimeout)
-		if err != nil {
-			c.p.pool.release(eng)
-			var ae apiError
-			if errors.As(err, &ae) && !c.started() {
-				c.end(&channelError{http.StatusBadGateway, "engine: " + ae.msg, "engine_error", 0})
-				return
-			}
-			c.p.cfg.Logger.Debug("engine session not started", "channel", c.key, "engine", eng.base.String(), "err", err)
-			c.p.pool.markFailed(eng)
-			prefer, avoid = nil, eng
-			c.p.sleep(ctx, 100*time.Millisecond)
-			continue
-		}
-		c.p.metrics.sessions.Inc()
+		eng := up.eng
 		c.p.announce(ctx, c.key, up)
 		c.setUpstream(up, last)
 		last = eng
@@ -167,6 +156,29 @@ func (c *channel) run(ctx context.Context) {
 		}
 		c.noteReopen(eng)
 	}
+}
+
+// open starts a session on an engine of the pool. Without a session and without an error, the
+// caller tries again; failed is then the engine that did not answer.
+func (c *channel) open(ctx context.Context, prefer, avoid *engine) (up *upstream, failed *engine, cerr *channelError) {
+	eng := c.p.pool.acquire(prefer, avoid)
+	if eng == nil { // every engine is full or unhealthy: provision one, or wait, up to the timeouts
+		return nil, nil, c.provision(ctx)
+	}
+	up, err := startSession(ctx, c.p.client, eng, c.query, c.p.cfg.NoResponseTimeout)
+	if err == nil {
+		c.p.metrics.sessions.Inc()
+		return up, nil, nil
+	}
+	c.p.pool.release(eng)
+	var ae apiError
+	if errors.As(err, &ae) && !c.started() {
+		return nil, nil, &channelError{http.StatusBadGateway, "engine: " + ae.msg, "engine_error", 0}
+	}
+	c.p.cfg.Logger.Debug("engine session not started", "channel", c.key, "engine", eng.base.String(), "err", err)
+	c.p.pool.markFailed(eng)
+	c.p.sleep(ctx, 100*time.Millisecond)
+	return nil, eng, nil
 }
 
 // provision asks the orchestrator for an engine when there is one; it returns an error for the
