@@ -6,14 +6,13 @@ package hls
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math"
 	"net/http"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 )
 
 // Segments start at a keyframe with PAT and PMT and last at least MinSegment; the playlist lists
@@ -26,79 +25,55 @@ const (
 
 type segment struct {
 	seq  int
-	dur  float64
+	dur  time.Duration
 	data []byte
 	disc bool // follows a gap
 }
 
 // Segmenter cuts one stream. Write and Break are called by one goroutine; the rest by any.
 type Segmenter struct {
-	// the segment being cut: owned by the writer
-	cur      []byte
-	curStart time.Duration
-	last     time.Duration
-	disc     bool
+	cut cutter // owned by the writer
 
 	mu      sync.Mutex // guards everything below
 	segs    []segment
 	next    int
-	target  int
+	target  int // seconds, fixed by the first segment
 	changed chan struct{}
 }
 
 // New returns an empty segmenter.
 func New() *Segmenter { return &Segmenter{changed: make(chan struct{})} }
 
-// Write adds spliced TS. keyframe tells that a random access point starts in out (at its first
-// PAT packet, or at its start), at stream time t. A segment is cut there once it is long enough;
-// stream times jitter by some milliseconds, so a stream with a keyframe every MinSegment gets
-// MinSegment segments.
-func (s *Segmenter) Write(out []byte, keyframe bool, t time.Duration) {
-	if keyframe && (s.cur == nil || t-s.curStart >= MinSegment*9/10) {
-		cut := patOffset(out)
-		if s.cur != nil {
-			s.add(append(s.cur, out[:cut]...), (t - s.curStart).Seconds(), s.disc)
-			s.disc = false
-		}
-		s.cur, s.curStart = append([]byte(nil), out[cut:]...), t
-	} else if s.cur != nil {
-		s.cur = append(s.cur, out...)
-	}
-	s.last = t
+// Write adds spliced MPEG-TS: whole packets of one continuous stream. Segments are cut at its
+// keyframes (see cutter).
+func (s *Segmenter) Write(out []byte) {
+	s.cut.write(out, s.add)
 }
 
-// Break ends the current segment with tail (what the splicer still had at a gap); the next one
-// starts with a discontinuity.
+// Break ends the current segment with tail (what a splicer still had at a gap); the next one
+// starts at the next keyframe, with a discontinuity.
 func (s *Segmenter) Break(tail []byte) {
-	if s.cur == nil {
-		return
-	}
-	s.add(append(s.cur, tail...), (s.last-s.curStart).Seconds()+0.5, s.disc)
-	s.cur, s.disc = nil, true
-}
-
-// patOffset is where the first PAT packet starts in out, or 0.
-func patOffset(out []byte) int {
-	for i := 0; i+mpegts.PacketSize <= len(out); i += mpegts.PacketSize {
-		if mpegts.Packet(out[i:i+mpegts.PacketSize]).PID() == 0 {
-			return i
-		}
-	}
-	return 0
+	s.cut.gap(tail, s.add)
 }
 
 // Add appends a finished segment (for tests and for callers that cut segments themselves).
-func (s *Segmenter) Add(data []byte, dur float64, disc bool) { s.add(data, dur, disc) }
+func (s *Segmenter) Add(data []byte, dur time.Duration, disc bool) { s.add(data, dur, disc) }
 
-func (s *Segmenter) add(data []byte, dur float64, disc bool) {
+// add appends a segment. The target duration is set by the first one, one second above its
+// length rounded up, and never changes (RFC 8216 4.3.3.1); the cutter keeps later segments within
+// it.
+func (s *Segmenter) add(data []byte, dur time.Duration, disc bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.target == 0 {
+		s.target = int(math.Ceil(max(dur, MinSegment).Seconds())) + 1
+		s.cut.limit = time.Duration(s.target) * time.Second
+	}
 	s.segs = append(s.segs, segment{seq: s.next, dur: dur, data: data, disc: disc})
 	s.next++
 	if len(s.segs) > keptSegments {
 		s.segs = s.segs[len(s.segs)-keptSegments:]
 	}
-	s.target = max(s.target, int(math.Ceil(dur)))
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -120,7 +95,8 @@ func (s *Segmenter) Wait(ctx context.Context, seq int) bool {
 	}
 }
 
-// Playlist is the live playlist; segment n's URL is prefix + "n.ts".
+// Playlist is the live playlist (written by gohlslib's playlist package); segment n's URL is
+// prefix + "n.ts".
 func (s *Segmenter) Playlist(prefix string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,15 +104,15 @@ func (s *Segmenter) Playlist(prefix string) string {
 	if len(list) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:%d\n", s.target, list[0].seq)
+	m := playlist.Media{Version: 3, TargetDuration: s.target, MediaSequence: list[0].seq}
 	for _, sg := range list {
-		if sg.disc {
-			b.WriteString("#EXT-X-DISCONTINUITY\n")
-		}
-		fmt.Fprintf(&b, "#EXTINF:%.6f,\n%s%d.ts\n", sg.dur, prefix, sg.seq)
+		m.Segments = append(m.Segments, &playlist.MediaSegment{Duration: sg.dur, URI: prefix + strconv.Itoa(sg.seq) + ".ts", Discontinuity: sg.disc})
 	}
-	return b.String()
+	b, err := m.Marshal()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // ServePlaylist waits up to wait for the first segment and writes the playlist, or 500 "start

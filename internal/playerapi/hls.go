@@ -96,7 +96,7 @@ func (sg *segmenter) run(ctx context.Context) {
 			sg.seg.Break(sp.Gap(nil))
 		}
 		out = sp.Write(out[:0], c.Data)
-		sg.seg.Write(out, c.Header.HasKeyframe(), time.Duration(c.Header.Time)*time.Millisecond)
+		sg.seg.Write(out)
 	}
 }
 

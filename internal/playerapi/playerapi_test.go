@@ -97,7 +97,7 @@ func TestSegmentHonoursRange(t *testing.T) {
 	var ih transport.InfoHash
 	ih[0] = 1
 	sg := &segmenter{ih: ih, seg: hls.New(), used: time.Now()}
-	sg.seg.Add([]byte("0123456789"), 2, false)
+	sg.seg.Add([]byte("0123456789"), 2*time.Second, false)
 	h.hls.byIH[ih] = sg
 	req := httptest.NewRequest(http.MethodGet, "/ace/c/"+ih.String()+"/0.ts", nil)
 	req.RemoteAddr = "127.0.0.1:1"

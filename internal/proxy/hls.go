@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,36 +41,30 @@ func (c *channel) segmenterOf() *segmenter {
 	return c.hlsSeg
 }
 
-// cut reads the ring from its newest access point and cuts segments at access points until the
-// channel ends.
+// cut feeds the ring from its newest access point (PAT and PMT in front) to the segmenter
+// until the channel ends.
 func (c *channel) cut(ctx context.Context, seg *hls.Segmenter) {
 	start, err := c.waitStart(ctx)
 	if err != nil || ctx.Err() != nil {
 		return
 	}
 	off := start.off
-	var clock ptsClock
-	var bufs [][]byte
-	var raps []rap
-	var scratch []byte
+	seg.Write(start.psi)
+	var bufs net.Buffers
 	for {
 		b, end, changed, err := c.ring.read(off, bufs[:0])
-		if err == errBehind { // cannot happen while the segmenter keeps up; start again
+		if err == errBehind { // only when the machine cannot keep up: start again, after a gap
 			r, _ := c.ring.newest()
 			off = r.off
 			seg.Break(nil)
+			seg.Write(r.psi)
 			continue
 		}
 		bufs = b
-		if end > off {
-			scratch = scratch[:0]
-			for _, s := range bufs {
-				scratch = append(scratch, s...)
-			}
-			raps = c.ring.rapsIn(off, end, raps[:0])
-			feed(seg, &clock, off, scratch, raps)
-			off = end
+		for _, s := range bufs {
+			seg.Write(s)
 		}
+		off = end
 		if err != nil {
 			return
 		}
@@ -79,48 +74,6 @@ func (c *channel) cut(ctx context.Context, seg *hls.Segmenter) {
 			return
 		}
 	}
-}
-
-// feed gives seg the bytes data (at offset off), split at the access points raps in it, each
-// with its PAT and PMT in front when the stream does not have them there.
-func feed(seg *hls.Segmenter, clock *ptsClock, off int64, data []byte, raps []rap) {
-	from := 0
-	for i, r := range raps {
-		at, end := int(r.off-off), len(data)
-		if i+1 < len(raps) {
-			end = int(raps[i+1].off - off)
-		}
-		if at > from {
-			seg.Write(data[from:at], false, clock.now)
-		}
-		seg.Write(append(append([]byte(nil), r.psi...), data[at:end]...), true, clock.at(r))
-		from = end
-	}
-	if from < len(data) {
-		seg.Write(data[from:], false, clock.now)
-	}
-}
-
-// ptsClock turns the access points' 33-bit PTS into a growing stream time; a jump of more than
-// a minute (a new session with other timestamps) counts as no time.
-type ptsClock struct {
-	now  time.Duration
-	prev int64
-	ok   bool
-}
-
-func (k *ptsClock) at(r rap) time.Duration {
-	if !r.hasPTS {
-		return k.now
-	}
-	if k.ok {
-		d := (r.pts - k.prev) & (1<<33 - 1)
-		if d < 60*90000 {
-			k.now += time.Duration(d) * time.Second / 90000
-		}
-	}
-	k.prev, k.ok = r.pts, true
-	return k.now
 }
 
 // manifest is /ace/manifest.m3u8 (and /ace/getstream with -m3u8): the channel's playlist.

@@ -99,7 +99,6 @@ func (g *ingest) emit(out []byte, now time.Time) {
 			continue
 		}
 		r := &rap{psi: psiBytes(g.out.PSI())}
-		r.pts, _, r.hasPTS = mpegts.Timestamps(p)
 		at := i
 		if patAt >= from && i-patAt <= psiNear {
 			at, r.psi = patAt, nil // the stream's own PAT and PMT lead in

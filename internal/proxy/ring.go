@@ -26,10 +26,8 @@ var (
 // rap is a random access point: where a client may start (a video keyframe; an audio frame on a
 // channel without video; a packet boundary when neither can be found).
 type rap struct {
-	off    int64  // absolute offset of its first packet
-	psi    []byte // PAT and PMT to send before it, or nil when they are already at off
-	pts    int64  // presentation time (90 kHz) of the frame, when known
-	hasPTS bool
+	off int64  // absolute offset of its first packet
+	psi []byte // PAT and PMT to send before it, or nil when they are already at off
 }
 
 type ring struct {
@@ -156,18 +154,6 @@ func (g *ring) newest() (rap, bool) {
 		return rap{}, false
 	}
 	return g.raps[len(g.raps)-1], true
-}
-
-// rapsIn returns the random access points at offsets in [from, to).
-func (g *ring) rapsIn(from, to int64, dst []rap) []rap {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, r := range g.raps {
-		if r.off >= from && r.off < to {
-			dst = append(dst, r)
-		}
-	}
-	return dst
 }
 
 // waitRAP returns a channel closed at the next change, the newest random access point and
