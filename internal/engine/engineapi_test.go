@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,14 @@ func TestLegacyTCPEngineAPI(t *testing.T) {
 		t.Fatal("playback went on after STOP")
 	}
 	resp.Body.Close()
+	c.send("START INFOHASH " + ih + " 0 0 0 0 output_format=hls transcode_audio=0")
+	if start := c.expect("START "); !regexp.MustCompile(`^START http://127\.0\.0\.1:` + httpPort + `/ace/m/` + ih + `/[0-9.]+\.m3u8 stream=1$`).MatchString(start) {
+		t.Fatalf("START with output_format=hls: %s", start)
+	} else if code, _, body := get(t, strings.Fields(start)[1]); code != 200 || !strings.HasPrefix(body, "#EXTM3U") {
+		t.Fatalf("its playlist: %d %s", code, body)
+	}
+	c.send("STOP")
+	c.expect("STATE 0")
 	c.send("START URL " + url.QueryEscape("http://example.invalid/x.ts") + " 0 0 0 0 output_format=http")
 	c.expect("STATUS main:err;")
 	c.send("SHUTDOWN")

@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-const localKey = "f528764d624db129b32c21fbca0cb8d6" // md5("127.0.0.1"), as in AceStream's docs
+// localKey is md5("player-7"): AceStream's session key of the player id player-7.
+const localKey = "cbf7e79929bd0ba76c86c3825d39efce"
 
 // golden matches body against a documented example in which IH, KEY, HOST, HEX40, INT, STR, TOKEN
 // stand for values that vary.
@@ -23,7 +24,7 @@ func golden(t *testing.T, name, body, want, ih, host string) {
 	t.Helper()
 	pat := regexp.QuoteMeta(want)
 	for k, v := range map[string]string{"IH": ih, "KEY": localKey, "HOST": regexp.QuoteMeta(host), "HEX40": "[0-9a-f]{40}",
-		"TOKEN": "[0-9a-f]{64}", "INT": "-?[0-9]+", "STR": `"[^"]*"`} {
+		"TOKEN": "[0-9a-f]{64}", "INT": "-?[0-9]+", "STR": `"[^"]*"`, "STATUS": `"(prebuf|dl)"`} {
 		pat = strings.ReplaceAll(pat, k, v)
 	}
 	if !regexp.MustCompile("^" + pat + "$").MatchString(body) {
@@ -52,7 +53,7 @@ func TestPlayerAPIGolden(t *testing.T) {
 	base := "http://" + host
 	ih := f.InfoHash().String()
 
-	_, hdr, body := get(t, base+"/ace/getstream?format=json&infohash="+ih+"&client_session_id=7")
+	_, hdr, body := get(t, base+"/ace/getstream?format=json&infohash="+ih+"&client_session_id=7&pid=player-7")
 	golden(t, "getstream json", body, `{"response": {"playback_url": "http://HOST/ace/r/IH/KEY", "stat_url": "http://HOST/ace/stat/IH/KEY", "command_url": "http://HOST/ace/cmd/IH/KEY", "infohash": "IH", "playback_session_id": "HEX40", "is_live": 1, "is_encrypted": 0, "client_session_id": 7}, "error": null}`, ih, host)
 	if hdr.Get("Access-Control-Allow-Origin") != "*" {
 		t.Error("no CORS header")
@@ -64,9 +65,13 @@ func TestPlayerAPIGolden(t *testing.T) {
 	_, _, body = get(t, base+"/ace/getstream?format=json&infohash=nothex")
 	golden(t, "json error", body, `{"response": null, "error": "failed to load content"}`, ih, host)
 
-	code, hdr, _ := get(t, base+"/ace/getstream?infohash="+ih)
+	code, hdr, _ := get(t, base+"/ace/getstream?infohash="+ih+"&pid=player-7")
 	if code != http.StatusFound || hdr.Get("Location") != base+"/ace/r/"+ih+"/"+localKey {
 		t.Errorf("redirect: %d %s", code, hdr.Get("Location"))
+	}
+	code, hdr, _ = get(t, base+"/ace/getstream?infohash="+ih)
+	if loc := hdr.Get("Location"); code != http.StatusFound || !regexp.MustCompile("^"+base+"/ace/r/"+ih+"/[0-9a-f]{32}$").MatchString(loc) || strings.HasSuffix(loc, localKey) {
+		t.Errorf("redirect without pid: %d %s", code, loc)
 	}
 	if code, _, body = get(t, base+"/ace/getstream?url=/no/such.acelive"); code != 400 || !strings.Contains(body, "failed to load content") {
 		t.Errorf("redirect error: %d %s", code, body)
@@ -85,19 +90,20 @@ func TestPlayerAPIGolden(t *testing.T) {
 		t.Errorf("POST: %s", pb)
 	}
 
-	// stat: prebuf before a player reads, then dl; livepos values are strings.
+	// stat: prebuf until the start point is buffered, then dl, with no player reading; livepos
+	// values are strings.
 	statURL := base + "/ace/stat/" + ih + "/" + localKey
 	_, _, body = get(t, statURL)
-	golden(t, "stat", body, `{"response": {"uploaded": INT, "network_monitor_status": 0, "debug_level": 0, "disk_cache_stats": {"avail": INT, "disk_cache_limit": 209715200, "inactive_inuse": 0, "active_inuse": INT}, "speed_down": INT, "speed_up": INT, "network_monitor_started": false, "selected_stream_index": 0, "total_progress": 0, "stream_status": 0, "client_session_id": 7, "status": "prebuf", "downloaded": INT, "manifest_access_mode": -1, "peers": INT, "playback_session_id": "HEX40", "is_encrypted": 0, "is_live": 1, "infohash": "IH", "selected_file_index": -1, "livepos": {"last": STR, "live_first": STR, "pos": STR, "first_ts": STR, "last_ts": STR, "is_live": "1", "live_last": STR, "buffer_pieces": STR}}, "error": null}`, ih, host)
+	golden(t, "stat", body, `{"response": {"uploaded": INT, "network_monitor_status": 0, "debug_level": 0, "disk_cache_stats": {"avail": INT, "disk_cache_limit": 209715200, "inactive_inuse": 0, "active_inuse": INT}, "speed_down": INT, "speed_up": INT, "network_monitor_started": false, "selected_stream_index": 0, "total_progress": 0, "stream_status": 0, "client_session_id": 7, "status": STATUS, "downloaded": INT, "manifest_access_mode": -1, "peers": INT, "playback_session_id": "HEX40", "is_encrypted": 0, "is_live": 1, "infohash": "IH", "selected_file_index": -1, "livepos": {"last": STR, "live_first": STR, "pos": STR, "first_ts": STR, "last_ts": STR, "is_live": "1", "live_last": STR, "buffer_pieces": STR}, "error_message": ""}, "error": null}`, ih, host)
+	waitFor(t, 5*time.Second, "stat says dl with no player reading", func() bool {
+		_, _, b := get(t, statURL)
+		return strings.Contains(b, `"status": "dl"`) && !strings.Contains(b, `"last": "0"`)
+	})
 	playResp, err := http.Get(base + "/ace/r/" + ih + "/" + localKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.CopyN(io.Discard, playResp.Body, 188*50)
-	waitFor(t, 3*time.Second, "stat says dl", func() bool {
-		_, _, b := get(t, statURL)
-		return strings.Contains(b, `"status": "dl"`) && !strings.Contains(b, `"last": "0"`)
-	})
 
 	// command: unknown method, v2 envelope, stop; then the session is gone and the reader ends.
 	cmdURL := base + "/ace/cmd/" + ih + "/" + localKey

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,7 +45,7 @@ func (c *client) handle(ctx context.Context, wg *sync.WaitGroup, line string) bo
 		}
 	case "START":
 		if len(args) >= 2 {
-			c.start(ctx, wg, args[0], args[1])
+			c.start(ctx, wg, args[0], args[1], slices.Contains(args, "output_format=hls"))
 		}
 	case "STOP", "STOPDL":
 		c.stopSession()
@@ -97,8 +98,9 @@ func (c *client) loadAsync(ctx context.Context, reqID, kind, value string) {
 	c.send("LOADRESP " + reqID + " " + string(b))
 }
 
-// start opens a playback session and reports it until it is stopped.
-func (c *client) start(ctx context.Context, wg *sync.WaitGroup, kind, value string) {
+// start opens a playback session and reports it until it is stopped; with output_format=hls its
+// playback URL is the session's HLS playlist.
+func (c *client) start(ctx context.Context, wg *sync.WaitGroup, kind, value string, hls bool) {
 	c.stopSession()
 	content, err := c.s.player.Resolve(ctx, kind, value)
 	var s *playerapi.Session
@@ -118,6 +120,9 @@ func (c *client) start(ctx context.Context, wg *sync.WaitGroup, kind, value stri
 	c.send("STATE 1")
 	c.send("STATUS main:starting")
 	playURL := fmt.Sprintf("http://127.0.0.1:%d/content/%s/%s", c.s.cfg.HTTPPort, content.InfoHash, key)
+	if hls {
+		playURL = fmt.Sprintf("http://127.0.0.1:%d/ace/m/%s/%s.m3u8", c.s.cfg.HTTPPort, content.InfoHash, key)
+	}
 	wg.Go(func() { c.report(sctx, s, playURL) })
 }
 
@@ -130,7 +135,9 @@ func (c *client) report(ctx context.Context, s *playerapi.Session, playURL strin
 		st := s.Status()
 		common := fmt.Sprintf("%d;%d;%d;0;%d;%d;0;%d;0;%d", 0, 0, st.SpeedDown, st.SpeedUp, st.Peers, st.Downloaded, st.Uploaded)
 		switch {
-		case !started && s.Ready():
+		case !started && st.State == "err":
+			c.send("STATUS main:err;0;" + st.ErrMsg)
+		case !started && st.State == "dl":
 			started = true
 			if c.apiVer >= 4 {
 				c.send("START url=" + url.QueryEscape(playURL) + " stream=1")

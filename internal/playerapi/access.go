@@ -30,11 +30,11 @@ func (h *Handler) allowed(r *http.Request) bool {
 // Allowed tells whether the engine's APIs answer a client at a: this machine and its own
 // subnets, or anyone with --bind-all.
 func (h *Handler) Allowed(a netip.Addr) bool {
-	if h.cfg.BindAll {
+	if h.cfg.BindAll || h.remoteOK.Load() {
 		return true
 	}
 	a = a.Unmap()
-	if a.IsLoopback() {
+	if a.IsLoopback() || (h.intranetOK.Load() && (a.IsPrivate() || a.IsLinkLocalUnicast())) {
 		return true
 	}
 	for _, p := range h.nets {
@@ -43,4 +43,27 @@ func (h *Handler) Allowed(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// setAccess is /server/api?method=set_allow_remote_access|set_allow_intranet_access&value=0|1,
+// a private method (from this machine, with the API access token), as Docker images call at
+// boot. The setting lasts for the engine's lifetime.
+func (h *Handler) setAccess(w http.ResponseWriter, r *http.Request, remote bool, value string) {
+	switch {
+	case !isLoopback(r):
+		writeAPIError(w, r, "access denied: local requests only")
+		return
+	case r.URL.Query().Get("token") != h.token():
+		writeAPIError(w, r, "auth_error")
+		return
+	case value != "0" && value != "1":
+		writeAPIError(w, r, "value must be 0 or 1")
+		return
+	}
+	if remote {
+		h.remoteOK.Store(value == "1")
+	} else {
+		h.intranetOK.Store(value == "1")
+	}
+	writeResult(w, r, "ok", nil)
 }

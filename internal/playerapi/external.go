@@ -15,7 +15,7 @@ type Session struct {
 
 // SessionStatus is what the TCP API reports in STATUS and EVENT livepos.
 type SessionStatus struct {
-	Playing              bool
+	State, ErrMsg        string // prebuf, dl or err (see playback.state)
 	Peers                int
 	Downloaded, Uploaded int64
 	SpeedDown, SpeedUp   int64 // KB/s
@@ -59,7 +59,7 @@ func (h *Handler) Describe(ctx context.Context, c Content) (Content, error) {
 
 // OpenSession starts a playback session with the given key.
 func (h *Handler) OpenSession(ctx context.Context, c Content, key string) (*Session, error) {
-	p, err := h.open(ctx, c, key, -1)
+	p, err := h.open(ctx, c, key, -1, false)
 	if err != nil {
 		return nil, err
 	}
@@ -72,9 +72,10 @@ func (s *Session) Status() SessionStatus {
 	st := p.stream.Stats()
 	p.mu.Lock()
 	down, up := p.rate.update(time.Now(), st.Downloaded, st.Uploaded)
-	out := SessionStatus{Playing: p.playing, Peers: st.Peers, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
+	out := SessionStatus{Peers: st.Peers, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
 		SpeedDown: down, SpeedUp: up, Pos: p.pos / 1000}
 	p.mu.Unlock()
+	out.State, out.ErrMsg = p.state(time.Now(), s.h.cfg.StartTimeout)
 	if _, buf := p.stream.File(); buf != nil {
 		var first, last int64
 		first, last, out.Pieces = buf.TimeRange()
@@ -84,12 +85,6 @@ func (s *Session) Status() SessionStatus {
 		out.Pos = out.Last
 	}
 	return out
-}
-
-// Ready tells whether the stream has data to play.
-func (s *Session) Ready() bool {
-	_, buf := s.p.stream.File()
-	return buf != nil && !buf.Window().NoKeyframe
 }
 
 // Touch counts as player activity.

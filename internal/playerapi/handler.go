@@ -3,6 +3,7 @@ package playerapi
 import (
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -58,9 +59,11 @@ type Handler struct {
 	sess    sessions
 	hls     segmenters
 
-	tokenOnce sync.Once
-	apiToken  string
-	wg        sync.WaitGroup // segmenters
+	tokenOnce  sync.Once
+	apiToken   string
+	remoteOK   atomic.Bool    // set_allow_remote_access
+	intranetOK atomic.Bool    // set_allow_intranet_access
+	wg         sync.WaitGroup // segmenters
 }
 
 // New returns the handler; ctx bounds the playback sessions it starts. Run expires them.
@@ -119,8 +122,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var p *playback
 		csid := intParam(q, "client_session_id", -1)
-		if p, err = h.open(ctx, c, sessionKey(r), csid); err == nil {
-			h.answerStart(w, r, p, hls, jsonMode)
+		if p, err = h.open(ctx, c, sessionKey(r), csid, q.Get("force_session_restart") == "1"); err == nil {
+			h.answerStart(w, r, p, hls, jsonMode, csid)
 			return
 		}
 	}
@@ -132,8 +135,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, err.Error(), http.StatusBadRequest)
 }
 
-func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playback, hls, jsonMode bool) {
-	base := "http://" + r.Host
+func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playback, hls, jsonMode bool, csid int) {
+	base := baseURL(r)
 	ih := p.ih.String()
 	playURL := base + "/ace/r/" + ih + "/" + p.key
 	if hls {
@@ -143,9 +146,6 @@ func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playbac
 		http.Redirect(w, r, playURL, http.StatusFound)
 		return
 	}
-	p.mu.Lock()
-	csid := p.clientSessionID
-	p.mu.Unlock()
 	resp := obj{}
 	if r.URL.Query().Get("use_api_events") == "1" {
 		resp = append(resp, kv{"event_url", base + "/ace/event/" + ih + "/" + p.key})
@@ -169,7 +169,9 @@ func writeResponse(w http.ResponseWriter, resp any, errText any) {
 	w.Write([]byte(pyJSON(obj{{"response", resp}, {"error", errText}})))
 }
 
-// sessionKey is AceStream's <key>: md5 of the player id (pid, or sid), or of the client's IP.
+// sessionKey is AceStream's <key>: md5 of the player id (pid, or sid). A request without one gets
+// a session of its own (a random key), so players behind one address never share a session and
+// one stop ends only the player it was handed to (AceStream keys them by md5 of the address).
 func sessionKey(r *http.Request) string {
 	q := r.URL.Query()
 	id := q.Get("pid")
@@ -177,10 +179,24 @@ func sessionKey(r *http.Request) string {
 		id = q.Get("sid")
 	}
 	if id == "" {
-		id, _, _ = net.SplitHostPort(r.RemoteAddr)
+		b := make([]byte, 16)
+		rand.Read(b)
+		return hex.EncodeToString(b)
 	}
 	sum := md5.Sum([]byte(id))
 	return hex.EncodeToString(sum[:])
+}
+
+// baseURL is the scheme and host to put in the URLs answered to r: its Host header, or, from an
+// HTTP/1.0 client that sent none, the address it connected to.
+func baseURL(r *http.Request) string {
+	if r.Host != "" {
+		return "http://" + r.Host
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return "http://" + a.String()
+	}
+	return "http://127.0.0.1:6878"
 }
 
 func intParam(q url.Values, key string, def int) int {

@@ -110,7 +110,7 @@ func (h *Handler) playlist(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found {
 		var err error
-		if p, err = h.open(r.Context(), Content{InfoHash: ih}, key, -1); err != nil {
+		if p, err = h.open(r.Context(), Content{InfoHash: ih}, key, -1, false); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -121,7 +121,7 @@ func (h *Handler) playlist(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	sg.seg.ServePlaylist(w, r, "http://"+r.Host+"/ace/c/"+ih.String()+"/", h.cfg.StartTimeout)
+	sg.seg.ServePlaylist(w, r, baseURL(r)+"/ace/c/"+ih.String()+"/", h.cfg.HeaderWait)
 }
 
 // segment is /ace/c/<infohash>/<n>.ts.

@@ -2,14 +2,15 @@ package playerapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"github.com/aceswarm/aceswarm/internal/hls"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/hls"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
@@ -106,5 +107,34 @@ func TestSegmentHonoursRange(t *testing.T) {
 	h.ServeHTTP(w, req)
 	if w.Code != http.StatusPartialContent || w.Body.String() != "456789" {
 		t.Fatalf("range: %d %q", w.Code, w.Body.String())
+	}
+}
+
+// set_allow_remote_access and set_allow_intranet_access (from this machine, with the API token)
+// let other addresses in, for the engine's lifetime, as Docker images set it at boot.
+func TestAllowRemoteAndIntranetAccess(t *testing.T) {
+	h := New(context.Background(), Config{}, &refusingStreams{})
+	h.nets = nil // every address but loopback counts as remote here
+	remote, intranet := "203.0.113.7:5000", "192.168.7.9:5000"
+	if get(h, remote, "/webui/api/service?method=get_version").Code != http.StatusForbidden ||
+		get(h, intranet, "/webui/api/service?method=get_version").Code != http.StatusForbidden {
+		t.Fatal("not refused before the setting")
+	}
+	var tok struct {
+		Result struct{ Token string } `json:"result"`
+	}
+	json.Unmarshal(get(h, "127.0.0.1:1", "/server/api?method=get_api_access_token").Body.Bytes(), &tok)
+	if w := get(h, "127.0.0.1:1", "/server/api?method=set_allow_intranet_access&value=1&token=wrong"); !strings.Contains(w.Body.String(), "auth_error") {
+		t.Fatalf("wrong token: %s", w.Body.String())
+	}
+	if w := get(h, "127.0.0.1:1", "/server/api?method=set_allow_intranet_access&value=1&token="+tok.Result.Token); !strings.Contains(w.Body.String(), `"result": "ok"`) {
+		t.Fatalf("set_allow_intranet_access: %s", w.Body.String())
+	}
+	if get(h, intranet, "/webui/api/service?method=get_version").Code != http.StatusOK || get(h, remote, "/webui/api/service?method=get_version").Code != http.StatusForbidden {
+		t.Fatal("intranet access: a private address is not in, or a public one is")
+	}
+	get(h, "127.0.0.1:1", "/server/api?method=set_allow_remote_access&value=1&token="+tok.Result.Token)
+	if get(h, remote, "/webui/api/service?method=get_version").Code != http.StatusOK {
+		t.Fatal("remote access: still refused")
 	}
 }

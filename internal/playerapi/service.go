@@ -80,6 +80,8 @@ func (h *Handler) serverAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeResult(w, r, obj{{"token", h.token()}}, nil)
+	case "set_allow_remote_access", "set_allow_intranet_access":
+		h.setAccess(w, r, q.Get("method") == "set_allow_remote_access", q.Get("value"))
 	case "analyze_content":
 		h.analyzeContent(w, r)
 	case "get_content_id":

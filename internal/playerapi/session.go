@@ -22,6 +22,7 @@ type playback struct {
 	release         func()
 	ctx             context.Context // ends when the session is stopped
 	cancel          context.CancelFunc
+	created         time.Time
 
 	mu      sync.Mutex // guards everything below
 	active  time.Time  // last request or read
@@ -72,9 +73,35 @@ func newPlaybackID() string {
 	return hex.EncodeToString(b)
 }
 
-// open returns the session of (content, key), starting it when needed.
-func (h *Handler) open(ctx context.Context, c Content, key string, clientSessionID int) (*playback, error) {
+// state is the session's AceStream status, the same for every output (TS, HLS, the TCP API):
+// "prebuf" until the stream's start point (a complete piece with a keyframe) is buffered,
+// whether or not a player reads yet; "dl" from then on; "err" with a message when no start point
+// came within startTimeout.
+func (p *playback) state(now time.Time, startTimeout time.Duration) (status, errMsg string) {
+	if _, buf := p.stream.File(); buf != nil && !buf.Window().NoKeyframe {
+		return "dl", ""
+	}
+	p.mu.Lock()
+	playing := p.playing
+	p.mu.Unlock()
+	switch {
+	case playing:
+		return "dl", ""
+	case now.Sub(p.created) >= startTimeout:
+		return "err", "start timeout"
+	}
+	return "prebuf", ""
+}
+
+// open returns the session of (content, key), starting it when needed; restart stops the
+// session of that key first (force_session_restart=1).
+func (h *Handler) open(ctx context.Context, c Content, key string, clientSessionID int, restart bool) (*playback, error) {
 	id := sessionID(c.InfoHash, key)
+	if restart {
+		if p := h.lookup(c.InfoHash, key); p != nil {
+			h.stop(p)
+		}
+	}
 	h.sess.mu.Lock()
 	defer h.sess.mu.Unlock()
 	if p := h.sess.byID[id]; p != nil {
@@ -93,7 +120,7 @@ func (h *Handler) open(ctx context.Context, c Content, key string, clientSession
 	pctx, cancel := context.WithCancel(h.ctx)
 	p := &playback{
 		ih: c.InfoHash, key: key, id: newPlaybackID(), clientSessionID: clientSessionID, stream: s, release: release,
-		ctx: pctx, cancel: cancel, active: time.Now(), timeout: h.cfg.Activity,
+		ctx: pctx, cancel: cancel, active: time.Now(), timeout: h.cfg.Activity, created: time.Now(),
 	}
 	h.sess.byID[id] = p
 	return p, nil
@@ -171,8 +198,9 @@ func (m *rateMeter) update(now time.Time, down, up int64) (int64, int64) {
 		return 0, 0
 	}
 	if d := now.Sub(m.at).Seconds(); d >= 1 {
-		m.kbDown = int64(float64(down-m.down) / d / 1000)
-		m.kbUp = int64(float64(up-m.up) / d / 1000)
+		// counters that went back (a session's stream restarted) give 0, never a negative speed
+		m.kbDown = max(0, int64(float64(down-m.down)/d/1000))
+		m.kbUp = max(0, int64(float64(up-m.up)/d/1000))
 		m.at, m.down, m.up = now, down, up
 	}
 	return m.kbDown, m.kbUp

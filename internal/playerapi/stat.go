@@ -21,12 +21,9 @@ func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	p.mu.Lock()
 	down, up := p.rate.update(now, st.Downloaded, st.Uploaded)
-	playing, pos, csid := p.playing, p.pos, p.clientSessionID
+	pos, csid := p.pos, p.clientSessionID
 	p.mu.Unlock()
-	status := "prebuf"
-	if playing {
-		status = "dl"
-	}
+	status, errMsg := p.state(now, h.cfg.StartTimeout)
 	_, buf := p.stream.File()
 	var active int64
 	if buf != nil {
@@ -54,6 +51,7 @@ func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 		{"infohash", p.ih.String()},
 		{"selected_file_index", -1},
 		{"livepos", h.livepos(p, pos)},
+		{"error_message", errMsg},
 	}, nil)
 }
 

@@ -20,7 +20,7 @@ func (h *Handler) playbackTS(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unknown playback session id", http.StatusNotFound)
 			return
 		}
-		if p, err = h.open(r.Context(), Content{InfoHash: ih}, key, -1); err != nil {
+		if p, err = h.open(r.Context(), Content{InfoHash: ih}, key, -1, false); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

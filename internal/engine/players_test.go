@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var playbackRE = regexp.MustCompile(`"playback_url": "([^"]+)", "stat_url": "([^"]+)", "command_url": "([^"]+)".*"playback_session_id": "([0-9a-f]+)".*"client_session_id": (-?\d+)`)
+
+type started struct{ playback, stat, command, id, csid string }
+
+func startJSON(t *testing.T, u string) started {
+	t.Helper()
+	_, _, body := get(t, u)
+	m := playbackRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("format=json: %s", body)
+	}
+	return started{m[1], m[2], m[3], m[4], m[5]}
+}
+
+// Players behind one address without a pid get sessions of their own: stopping one leaves the
+// other playing. client_session_id is each request's own; force_session_restart starts anew.
+func TestEachPlayerHasItsOwnSession(t *testing.T) {
+	ctx := t.Context()
+	src, f, _ := runSource(t, ctx, "127.0.0.140", nil)
+	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.0.141", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()}})
+	base := fmt.Sprintf("http://127.0.0.1:%d", v.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	ih := f.InfoHash().String()
+
+	a := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih)
+	b := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih)
+	if a.playback == b.playback || a.id == b.id {
+		t.Fatalf("two players without pid share a session: %s", a.playback)
+	}
+	resp, err := http.Get(b.playback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.CopyN(io.Discard, resp.Body, 188*20); err != nil {
+		t.Fatalf("player b: %v", err)
+	}
+	if _, _, body := get(t, a.command+"?method=stop"); !strings.Contains(body, `"ok"`) {
+		t.Fatalf("stop a: %s", body)
+	}
+	if _, _, body := get(t, a.stat); !strings.Contains(body, "unknown playback session id") {
+		t.Fatalf("a after its stop: %s", body)
+	}
+	if _, err := io.CopyN(io.Discard, resp.Body, 188*200); err != nil {
+		t.Fatalf("player b stopped with a: %v", err)
+	}
+	if _, _, body := get(t, b.stat); !strings.Contains(body, `"status": "dl"`) {
+		t.Fatalf("b's stat after a's stop: %s", body)
+	}
+
+	p1 := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih+"&pid=tv&client_session_id=1")
+	p2 := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih+"&pid=tv&client_session_id=2")
+	p3 := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih+"&pid=tv")
+	if p1.csid != "1" || p2.csid != "2" || p3.csid != "-1" || p1.id != p2.id {
+		t.Fatalf("client_session_id %s, %s, %s (want 1, 2, -1); sessions %s, %s", p1.csid, p2.csid, p3.csid, p1.id, p2.id)
+	}
+	p4 := startJSON(t, base+"/ace/getstream?format=json&infohash="+ih+"&pid=tv&force_session_restart=1")
+	if p4.id == p1.id || p4.playback != p1.playback {
+		t.Fatalf("force_session_restart: session %s after %s, URL %s after %s", p4.id, p1.id, p4.playback, p1.playback)
+	}
+}
+
+// A stream nobody serves turns stat's status to err within --start-timeout.
+func TestDeadStreamStatTurnsErr(t *testing.T) {
+	ctx := t.Context()
+	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.0.142", HTTPPort: freePort(t), StartTimeout: 2 * time.Second})
+	base := fmt.Sprintf("http://127.0.0.1:%d", v.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	s := startJSON(t, base+"/ace/getstream?format=json&infohash="+strings.Repeat("ab", 20))
+	if _, _, body := get(t, s.stat); !strings.Contains(body, `"status": "prebuf"`) {
+		t.Fatalf("stat at once: %s", body)
+	}
+	waitFor(t, 5*time.Second, "stat says err", func() bool {
+		_, _, body := get(t, s.stat)
+		return strings.Contains(body, `"status": "err"`) && strings.Contains(body, `"error_message": "start timeout"`)
+	})
+}
+
+// An HTTP/1.0 client that sends no Host gets URLs on the address it connected to.
+func TestURLsWithoutHost(t *testing.T) {
+	ctx := t.Context()
+	src, f, _ := runSource(t, ctx, "127.0.0.143", nil)
+	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.0.144", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()}})
+	addr := fmt.Sprintf("127.0.0.1:%d", v.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /ace/getstream?format=json&infohash=%s HTTP/1.0\r\n\r\n", f.InfoHash())
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	body, _ := io.ReadAll(bufio.NewReader(c))
+	if !strings.Contains(string(body), `"playback_url": "http://`+addr+`/ace/r/`) {
+		t.Fatalf("answer to HTTP/1.0 without Host:\n%s", body)
+	}
+}
