@@ -121,7 +121,7 @@ func (h *Handler) playlist(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	sg.seg.ServePlaylist(w, r, baseURL(r)+"/ace/c/"+ih.String()+"/", h.cfg.HeaderWait)
+	sg.seg.ServePlaylist(w, r, baseURL(r)+"/ace/c/"+ih.String()+"/", h.cfg.StartTimeout)
 }
 
 // segment is /ace/c/<infohash>/<n>.ts.
