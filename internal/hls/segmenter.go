@@ -78,6 +78,13 @@ func (s *Segmenter) add(data []byte, dur time.Duration, disc bool) {
 	s.changed = make(chan struct{})
 }
 
+// Ready tells whether the first segment is cut (a playlist can be answered at once).
+func (s *Segmenter) Ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next > 0
+}
+
 // Wait waits until the segmenter has a segment numbered at least seq.
 func (s *Segmenter) Wait(ctx context.Context, seq int) bool {
 	for {

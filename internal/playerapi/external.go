@@ -75,7 +75,7 @@ func (s *Session) Status() SessionStatus {
 	out := SessionStatus{Peers: st.Peers, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
 		SpeedDown: down, SpeedUp: up, Pos: p.pos / 1000}
 	p.mu.Unlock()
-	out.State, out.ErrMsg = p.state(time.Now(), s.h.cfg.StartTimeout)
+	out.State, out.ErrMsg = s.h.state(p, time.Now())
 	if _, buf := p.stream.File(); buf != nil {
 		var first, last int64
 		first, last, out.Pieces = buf.TimeRange()

@@ -123,6 +123,14 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		var p *playback
 		csid := intParam(q, "client_session_id", -1)
 		if p, err = h.open(ctx, c, sessionKey(r), csid, q.Get("force_session_restart") == "1"); err == nil {
+			if hls { // segments are cut from now on, so the playlist is ready when stat says dl
+				p.mu.Lock()
+				p.hls = true
+				p.mu.Unlock()
+				_, err = h.segmenterFor(ctx, p.ih)
+			}
+		}
+		if err == nil {
 			h.answerStart(w, r, p, hls, jsonMode, csid)
 			return
 		}

@@ -23,6 +23,7 @@ type playback struct {
 	ctx             context.Context // ends when the session is stopped
 	cancel          context.CancelFunc
 	created         time.Time
+	hls             bool // opened for HLS: its start point is the stream's first segment
 
 	mu      sync.Mutex // guards everything below
 	active  time.Time  // last request or read

@@ -23,7 +23,7 @@ func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 	down, up := p.rate.update(now, st.Downloaded, st.Uploaded)
 	pos, csid := p.pos, p.clientSessionID
 	p.mu.Unlock()
-	status, errMsg := p.state(now, h.cfg.StartTimeout)
+	status, errMsg := h.state(p, now)
 	_, buf := p.stream.File()
 	var active int64
 	if buf != nil {
@@ -53,6 +53,24 @@ func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 		{"livepos", h.livepos(p, pos)},
 		{"error_message", errMsg},
 	}, nil)
+}
+
+// state is the session's status (see playback.state); an HLS session is "prebuf" until its
+// stream's first segment is cut.
+func (h *Handler) state(p *playback, now time.Time) (status, errMsg string) {
+	status, errMsg = p.state(now, h.cfg.StartTimeout)
+	p.mu.Lock()
+	isHLS := p.hls
+	p.mu.Unlock()
+	if status == "dl" && isHLS {
+		h.hls.mu.Lock()
+		sg := h.hls.byIH[p.ih]
+		h.hls.mu.Unlock()
+		if sg == nil || !sg.seg.Ready() {
+			status = "prebuf"
+		}
+	}
+	return status, errMsg
 }
 
 // livepos describes the live window in unix seconds, as strings (as the engine does).
