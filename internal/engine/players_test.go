@@ -72,6 +72,38 @@ func TestEachPlayerHasItsOwnSession(t *testing.T) {
 	if p4.id == p1.id || p4.playback != p1.playback {
 		t.Fatalf("force_session_restart: session %s after %s, URL %s after %s", p4.id, p1.id, p4.playback, p1.playback)
 	}
+
+	// event_url: the status at once, then a long poll that answers the stop.
+	_, _, body := get(t, base+"/ace/getstream?format=json&infohash="+ih+"&pid=ev&use_api_events=1")
+	ev := regexp.MustCompile(`"event_url": "([^"]+)"`).FindStringSubmatch(body)
+	if ev == nil {
+		t.Fatalf("no event_url: %s", body)
+	}
+	waitFor(t, 5*time.Second, "event_url says dl", func() bool {
+		_, _, b := get(t, ev[1])
+		return strings.Contains(b, `{"response": {"event": "status", "status": "dl", "error_message": ""}, "error": null}`)
+	})
+	polled := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(ev[1] + "?status=dl")
+		if err != nil {
+			polled <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		polled <- string(b)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	get(t, strings.Replace(ev[1], "/ace/event/", "/ace/cmd/", 1)+"?method=stop")
+	select {
+	case b := <-polled:
+		if !strings.Contains(b, `"event": "stopped"`) {
+			t.Fatalf("long poll after stop: %s", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long poll did not answer the stop")
+	}
 }
 
 // A stream nobody serves turns stat's status to err within --start-timeout.

@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg Config, streams Streams) *Handler {
 	h.mux.HandleFunc("GET /ace/c/{infohash}/{file}", h.segment)
 	h.mux.HandleFunc("GET /ace/stat/{infohash}/{key}", h.stat)
 	h.mux.HandleFunc("GET /ace/cmd/{infohash}/{key}", h.command)
+	h.mux.HandleFunc("GET /ace/event/{infohash}/{key}", h.event)
 	h.mux.HandleFunc("GET /webui/api/service", h.service)
 	h.mux.HandleFunc("GET /server/api", h.serverAPI)
 	return h

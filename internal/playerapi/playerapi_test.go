@@ -78,17 +78,23 @@ func TestSelectors(t *testing.T) {
 	}
 }
 
-// Without pid the session key is md5 of the client IP, as in AceStream's documented example.
+// With pid (or sid) the session key is AceStream's md5 of it; without one, each request gets a
+// key of its own (AceStream's md5 of the address would make players behind it share a session).
 func TestSessionKey(t *testing.T) {
-	req := httptest.NewRequest(http.MethodGet, "/ace/getstream", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
-	if k := sessionKey(req); k != "f528764d624db129b32c21fbca0cb8d6" {
-		t.Fatalf("key %s", k)
+	key := func(target string) string {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.RemoteAddr = "127.0.0.1:40000"
+		return sessionKey(req)
 	}
-	req = httptest.NewRequest(http.MethodGet, "/ace/getstream?pid=abc", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
-	if k := sessionKey(req); k == "f528764d624db129b32c21fbca0cb8d6" {
-		t.Fatal("pid ignored")
+	if k := key("/ace/getstream?pid=127.0.0.1"); k != "f528764d624db129b32c21fbca0cb8d6" {
+		t.Fatalf("pid key %s, want md5 of the pid", k)
+	}
+	if key("/ace/getstream?sid=abc") != key("/ace/getstream?pid=abc") {
+		t.Fatal("sid is not pid's old name")
+	}
+	a, b := key("/ace/getstream"), key("/ace/getstream")
+	if a == b || len(a) != 32 || a == "f528764d624db129b32c21fbca0cb8d6" {
+		t.Fatalf("keys without pid: %s and %s", a, b)
 	}
 }
 
