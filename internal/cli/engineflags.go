@@ -51,6 +51,7 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.startupNode, "stream-startup-node", false, "run a startup node")
 	fs.IntVar(&c.Port, "port", -1, "peer port (also the node web interface); default 8621, 7764 for a source")
 	fs.StringVar(&c.Bind, "bind", "", "address to listen on and dial from")
+	fs.StringVar(&c.AnnounceHost, "announce-host", "", "source: host written into the transport file for the built-in tracker (default: --bind, else this machine's address)")
 	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
 	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
 	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -30,12 +31,15 @@ func (m Mode) String() string {
 
 // Config of a node; the CLI fills it from AceStream's flags.
 type Config struct {
-	Mode     Mode
-	Bind     string // address to listen on and dial from; "" for every interface
-	Port     int    // peer protocol and node web interface
-	HTTPPort int    // viewer: player API
-	APIPort  int    // viewer: the legacy TCP engine API; 0 turns it off
-	BindAll  bool   // viewer: answer the player API from anywhere
+	Mode Mode
+	Bind string // address to listen on and dial from; "" for every interface
+	// AnnounceHost is the host a source writes into its transport file for its built-in tracker;
+	// "" for --bind, or without it the address of an interface that reaches other machines.
+	AnnounceHost string
+	Port         int  // peer protocol and node web interface
+	HTTPPort     int  // viewer: player API
+	APIPort      int  // viewer: the legacy TCP engine API; 0 turns it off
+	BindAll      bool // viewer: answer the player API from anywhere
 
 	Source     string
 	SourceLoop bool
@@ -146,6 +150,9 @@ func (c *Config) Validate() error {
 		if _, err := netip.ParseAddr(c.Bind); err != nil {
 			return fmt.Errorf("--bind %q: not an IP address", c.Bind)
 		}
+	}
+	if c.AnnounceHost != "" && (strings.ContainsAny(c.AnnounceHost, "/:@?# ") || c.Mode != Source) {
+		return fmt.Errorf("--announce-host %q: want a host name or IPv4 address, on a source node", c.AnnounceHost)
 	}
 	switch c.Mode {
 	case Source:

@@ -154,14 +154,19 @@ func sameStream(prev, cur transport.Info, measured bool) bool {
 	return prev == cur
 }
 
-// ownTracker is the URL of the tracker built into this node.
+// ownTracker is the URL of the tracker built into this node: on --announce-host, else on --bind,
+// else on 127.0.0.1 with a warning (viewers on other machines will not reach it). Choosing an
+// interface's address by itself is left undone: see docs/cli.md.
 func (s *source) ownTracker() string {
-	host := s.n.bind
-	if host.IsUnspecified() {
-		s.n.log.Warn("no --bind address: the transport file names 127.0.0.1 as the built-in tracker's host")
-		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(int(s.n.port))) + "/announce"
+	host := s.n.cfg.AnnounceHost
+	if host == "" && !s.n.bind.IsUnspecified() {
+		host = s.n.bind.String()
 	}
-	return "http://" + net.JoinHostPort(host.String(), strconv.Itoa(int(s.n.port))) + "/announce"
+	if host == "" {
+		s.n.log.Warn("no --bind or --announce-host: the transport file names 127.0.0.1 as the built-in tracker's host, which viewers on other machines cannot reach")
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(int(s.n.port))) + "/announce"
 }
 
 // firstNumber continues the numbering recorded in <name>.restart, leaving out one number so
