@@ -3,6 +3,8 @@
 # clip made with ffmpeg, looped by a source node on 127.0.0.2, one viewer engine, and
 # scripts/bench-proxy.sh's proxy and clients in front of it. Needs ffmpeg and Linux loopback.
 # usage: scripts/bench-proxy-swarm.sh CLIENTS [DURATION]
+# With TARGET=engine the clients read the viewer engine itself (no proxy), which measures the
+# engine's own fan-out; CACHE=memory gives the engine a memory cache.
 set -euo pipefail
 clients=${1:-200}
 duration=${2:-30s}
@@ -20,8 +22,13 @@ ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=1280x720:rate=25 -f lavfi -i 
 for _ in $(seq 100); do [ -f "$dir/publish/bench.acelive" ] && break; sleep 0.1; done
 ih=$("$bin" info "$dir/publish/bench.acelive" | sed -n 's/.*"infohash": *"\([0-9a-f]*\)".*/\1/p')
 "$bin" --http-port 16879 --port 17765 --bind 127.0.0.1 --tracker http://127.0.0.2:17764/announce \
-  --cache-dir "$dir/vcache" --log-level error & pids+=($!)
+  --cache-dir "$dir/vcache" --live-cache-type "${CACHE:-disk}" --log-level error & engine=$!; pids+=($engine)
 sleep 1
-"$bin" proxy -addr 127.0.0.1:18081 -engine http://127.0.0.1:16879 -log-level warn & proxy=$!; pids+=($proxy)
+if [ "${TARGET:-proxy}" = engine ]; then
+  url="http://127.0.0.1:16879/ace/getstream?infohash=$ih"; measured=$engine
+else
+  "$bin" proxy -addr 127.0.0.1:18081 -engine http://127.0.0.1:16879 -log-level warn & measured=$!; pids+=($measured)
+  url="http://127.0.0.1:18081/ace/getstream?id=$ih"
+fi
 sleep 1
-"$bin" bench fanout --url "http://127.0.0.1:18081/ace/getstream?id=$ih" --clients "$clients" --duration "$duration" --pid "$proxy" --json "${JSON:-/dev/null}"
+"$bin" bench fanout --url "$url" --clients "$clients" --duration "$duration" --pid "$measured" --json "${JSON:-/dev/null}"
