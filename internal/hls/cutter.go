@@ -87,12 +87,13 @@ func (c *cutter) cutAt(now time.Duration, emit emitFunc) {
 }
 
 // gap ends the current segment with tail; the next starts at the next access point, after a
-// discontinuity.
+// discontinuity (none before the first segment).
 func (c *cutter) gap(tail []byte, emit emitFunc) {
 	if c.cur != nil {
 		emit(append(c.cur, tail...), c.clock.now-c.start, c.disc)
+		c.disc = true
 	}
-	c.cur, c.patAt, c.disc, c.rest = nil, -1, true, c.rest[:0]
+	c.cur, c.patAt, c.rest = nil, -1, c.rest[:0]
 	c.clock.ok = false
 }
 

@@ -85,6 +85,11 @@ func (sg *segmenter) run(ctx context.Context) {
 	}
 	_, buf := sg.stream.File()
 	rd := buf.NewReader()
+	// Start a few segments back when the buffer holds them, so the first playlist of a stream
+	// that is already playing is answered at once.
+	if _, last, _ := buf.TimeRange(); last > 0 {
+		rd.SeekTime((last - int64(hls.PlaylistSegments/2)*hls.MinSegment.Milliseconds()) / 1000)
+	}
 	sp := mpegts.NewSplicer()
 	var out []byte
 	for {
