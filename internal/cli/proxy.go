@@ -16,20 +16,18 @@ import (
 
 // acexy's flags, each with its environment variable (a flag overrides its variable), and ours.
 type proxyFlags struct {
-	addr, scheme, host  string
-	port                int
-	m3u8                bool
-	m3u8Timeout, empty  time.Duration
-	noResponse          time.Duration
-	buffer              sizeFlag
-	start, stall        time.Duration
-	linger, client      time.Duration
-	maxChannels         int
-	engines             listFlag
-	license             bool
-	logLevel            string
-	maxPerEngine        int
-	orchURL, orchAPIKey string
+	addr, scheme, host string
+	port               int
+	m3u8               bool
+	m3u8Timeout, empty time.Duration
+	noResponse         time.Duration
+	buffer             sizeFlag
+	start, stall       time.Duration
+	linger, client     time.Duration
+	maxChannels        int
+	engines            listFlag
+	license            bool
+	logLevel           string
 }
 
 func runProxy(ctx context.Context, args []string, env Env) error {

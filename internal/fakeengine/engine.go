@@ -42,10 +42,9 @@ type Engine struct {
 	sessions map[string]*session // by key
 	conns    map[net.Conn]struct{}
 
-	started   atomic.Int64 // sessions started
-	stops     atomic.Int64 // stop commands
-	playing   atomic.Int64 // open playback connections
-	playbacks atomic.Int64 // playback requests
+	started atomic.Int64 // sessions started
+	stops   atomic.Int64 // stop commands
+	playing atomic.Int64 // open playback connections
 }
 
 type session struct {
@@ -103,11 +102,10 @@ func (e *Engine) Sessions() int {
 }
 
 // Started is the number of sessions ever started; Stops the stop commands received; Playing
-// the open playback connections; Playbacks the playback requests ever made.
-func (e *Engine) Started() int   { return int(e.started.Load()) }
-func (e *Engine) Stops() int     { return int(e.stops.Load()) }
-func (e *Engine) Playing() int   { return int(e.playing.Load()) }
-func (e *Engine) Playbacks() int { return int(e.playbacks.Load()) }
+// the open playback connections.
+func (e *Engine) Started() int { return int(e.started.Load()) }
+func (e *Engine) Stops() int   { return int(e.stops.Load()) }
+func (e *Engine) Playing() int { return int(e.playing.Load()) }
 
 func (e *Engine) track(c net.Conn, s http.ConnState) {
 	e.mu.Lock()
@@ -180,7 +178,6 @@ func (e *Engine) session(r *http.Request) *session {
 // the prebuffer delay; nothing at all on a dead channel. The connection ends when the session
 // is stopped (unless the stop failed) or the client leaves.
 func (e *Engine) playback(w http.ResponseWriter, r *http.Request) {
-	e.playbacks.Add(1)
 	s := e.session(r)
 	if s == nil {
 		http.Error(w, "unknown playback session id", http.StatusNotFound)

@@ -19,8 +19,6 @@ type channelError struct {
 	retryAfter time.Duration // with 503: when to come back
 }
 
-func (e *channelError) Error() string { return e.msg }
-
 // channel is one content played through one engine session at a time, fanned out to its clients
 // through its ring. Its run loop owns the upstream: it opens it, reopens it (same engine, then
 // another) when it breaks or falls silent, and stops it after the last client left.

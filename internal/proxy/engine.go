@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,7 +29,6 @@ type upstream struct {
 	playbackURL string
 	statURL     string
 	commandURL  string
-	infohash    string
 	sessionID   string
 	orchID      chan string // the orchestrator's id of the stream, once stream_started was answered
 }
@@ -54,7 +52,6 @@ func startSession(ctx context.Context, client *http.Client, eng *engine, q url.V
 			PlaybackURL string `json:"playback_url"`
 			StatURL     string `json:"stat_url"`
 			CommandURL  string `json:"command_url"`
-			Infohash    string `json:"infohash"`
 			SessionID   string `json:"playback_session_id"`
 		} `json:"response"`
 		Error json.RawMessage `json:"error"`
@@ -70,7 +67,7 @@ func startSession(ctx context.Context, client *http.Client, eng *engine, q url.V
 	}
 	r := body.Response
 	return &upstream{eng: eng, playbackURL: onEngine(r.PlaybackURL, eng.base), statURL: onEngine(r.StatURL, eng.base),
-		commandURL: onEngine(r.CommandURL, eng.base), infohash: r.Infohash, sessionID: r.SessionID}, nil
+		commandURL: onEngine(r.CommandURL, eng.base), sessionID: r.SessionID}, nil
 }
 
 // onEngine makes a URL the engine answered reachable from here: a relative one is taken from
@@ -217,5 +214,3 @@ func firstLine(s string) string {
 	}
 	return line
 }
-
-var errNoEngine = errors.New("no engine can take the channel")

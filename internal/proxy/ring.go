@@ -167,9 +167,9 @@ func (g *ring) waitRAP() (rap, bool, <-chan struct{}, error) {
 	return rap{}, false, g.changed, g.err
 }
 
-// stats returns the bytes held and the total bytes added.
-func (g *ring) stats() (held, total int64) {
+// total returns the bytes added since the channel began.
+func (g *ring) total() int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.end - g.start, g.end
+	return g.end
 }
