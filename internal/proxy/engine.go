@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,7 +41,7 @@ func (e apiError) Error() string { return "engine: " + e.msg }
 
 // startSession asks eng for a session of the content in q (format=json, a fresh pid).
 func startSession(ctx context.Context, client *http.Client, eng *engine, q url.Values, timeout time.Duration) (*upstream, error) {
-	q = cloneValues(q)
+	q = maps.Clone(q) // Set below replaces values; the slices themselves are not written
 	q.Set("format", "json")
 	q.Set("pid", newPID())
 	u := eng.base.JoinPath("/ace/getstream")
@@ -187,14 +188,6 @@ func withParam(u, key, value string) string {
 	q.Set(key, value)
 	p.RawQuery = q.Encode()
 	return p.String()
-}
-
-func cloneValues(q url.Values) url.Values {
-	c := make(url.Values, len(q))
-	for k, v := range q {
-		c[k] = append([]string(nil), v...)
-	}
-	return c
 }
 
 // newPID returns a random UUID (version 4), as acexy sends.

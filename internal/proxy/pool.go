@@ -40,6 +40,20 @@ type engine struct {
 // busy is the engine's load: our channels, or the orchestrator's count when higher.
 func (e *engine) busy() int { return max(e.load, e.orchLoad) }
 
+// healthy tells whether neither our checks nor the orchestrator find the engine failing.
+func (e *engine) healthy() bool { return !e.sick && !e.orchSick }
+
+// record counts the outcome of a check or a request: failsToSick failures in a row make the
+// engine unhealthy, a success makes it healthy again.
+func (e *engine) record(ok bool) {
+	if ok {
+		e.fails, e.sick = 0, false
+		return
+	}
+	e.fails++
+	e.sick = e.fails >= failsToSick
+}
+
 type pool struct {
 	urls   []*url.URL    // the configured engines; with an orchestrator, its fallback
 	orch   *orchestrator // nil: none
@@ -57,15 +71,19 @@ type pool struct {
 func newPool(urls []*url.URL, orch *orchestrator, maxPer int, client *http.Client, log *slog.Logger) *pool {
 	p := &pool{urls: urls, orch: orch, maxPer: maxPer, client: client, log: log}
 	if orch == nil { // with an orchestrator, the first request asks it (provision below)
-		p.resolve(context.Background(), func(host string) ([]string, error) { return []string{host}, nil })
+		p.resolve(func(host string) ([]string, error) { return []string{host}, nil })
 	}
 	return p
 }
 
+// dns resolves host names for resolve.
+func dns(ctx context.Context) func(string) ([]string, error) {
+	return func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) }
+}
+
 // Run resolves and checks the engines until ctx ends.
 func (p *pool) Run(ctx context.Context) error {
-	lookup := func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) }
-	p.refresh(ctx, lookup)
+	p.refresh(ctx)
 	p.checkAll(ctx)
 	resolveT, checkT := time.NewTicker(resolveEvery), time.NewTicker(checkEvery)
 	defer resolveT.Stop()
@@ -75,7 +93,7 @@ func (p *pool) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-resolveT.C:
-			p.refresh(ctx, lookup)
+			p.refresh(ctx)
 		case <-checkT.C:
 			p.checkAll(ctx)
 		}
@@ -84,7 +102,7 @@ func (p *pool) Run(ctx context.Context) error {
 
 // refresh updates the engine list: from the orchestrator when there is one and it answers,
 // otherwise from the configured URLs.
-func (p *pool) refresh(ctx context.Context, lookup func(string) ([]string, error)) {
+func (p *pool) refresh(ctx context.Context) {
 	if p.orch != nil {
 		list, err := p.orch.engines(ctx)
 		p.mu.Lock()
@@ -99,24 +117,22 @@ func (p *pool) refresh(ctx context.Context, lookup func(string) ([]string, error
 			p.log.Warn("orchestrator unavailable, using the configured engines", "err", err)
 		}
 	}
-	p.resolve(ctx, lookup)
+	p.resolve(dns(ctx))
 }
 
 // fromOrchestrator makes the orchestrator's engines the pool.
 func (p *pool) fromOrchestrator(list []orchEngine) {
-	want := map[string]*url.URL{}
-	var order []string
+	var urls []*url.URL
 	info := map[string]orchEngine{}
 	for _, oe := range list {
-		u := oe.engineURL()
-		if _, ok := want[u.String()]; !ok && oe.Host != "" && oe.Port > 0 {
-			want[u.String()], info[u.String()] = u, oe
-			order = append(order, u.String())
+		if oe.Host != "" && oe.Port > 0 {
+			u := oe.engineURL()
+			urls, info[u.String()] = append(urls, u), oe
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.replace(want, order)
+	p.replace(urls)
 	for _, e := range p.engines {
 		if oe, ok := info[e.base.String()]; ok {
 			e.containerID, e.orchLoad, e.orchSick = oe.ContainerID, len(oe.Streams), oe.Health == "unhealthy"
@@ -124,43 +140,43 @@ func (p *pool) fromOrchestrator(list []orchEngine) {
 	}
 }
 
-// resolve updates the engine list from the configured URLs. A name that fails to resolve keeps
-// the engines it had.
-func (p *pool) resolve(ctx context.Context, lookup func(string) ([]string, error)) {
-	want := map[string]*url.URL{}
-	var order []string
+// resolve updates the engine list from the configured URLs. A name that fails to resolve stands
+// for itself (the HTTP client then resolves it per request).
+func (p *pool) resolve(lookup func(string) ([]string, error)) {
+	var urls []*url.URL
 	for _, u := range p.urls {
-		for _, b := range expand(u, lookup) {
-			if _, ok := want[b.String()]; !ok {
-				want[b.String()] = b
-				order = append(order, b.String())
-			}
-		}
+		urls = append(urls, expand(u, lookup)...)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.replace(want, order)
+	p.replace(urls)
 }
 
-// replace makes the engines at want (in order) the pool, keeping the state of those it had; an
-// engine that is no longer wanted stays, taking no new channels, while channels use it. p.mu is
-// held.
-func (p *pool) replace(want map[string]*url.URL, order []string) {
+// replace makes the engines at urls (in order, once each) the pool, keeping the state of those it
+// had; an engine that is no longer listed stays, taking no new channels, while channels use it.
+// p.mu is held.
+func (p *pool) replace(urls []*url.URL) {
 	have := map[string]*engine{}
 	for _, e := range p.engines {
 		have[e.base.String()] = e
 	}
 	var next []*engine
-	for _, key := range order {
+	seen := map[string]bool{}
+	for _, u := range urls {
+		key := u.String()
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		e := have[key]
 		if e == nil {
-			e = &engine{base: want[key]}
+			e = &engine{base: u}
 		}
 		e.gone = false
 		next = append(next, e)
 		delete(have, key)
 	}
-	for _, e := range have { // gone from DNS: kept while channels use it
+	for _, e := range have { // no longer listed: kept while channels use it
 		if e.load > 0 {
 			e.gone = true
 			next = append(next, e)
@@ -196,9 +212,7 @@ func expand(u *url.URL, lookup func(string) ([]string, error)) []*url.URL {
 func (p *pool) acquire(prefer, avoid *engine) *engine {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ok := func(e *engine) bool {
-		return !e.sick && !e.orchSick && !e.gone && (p.maxPer == 0 || e.busy() < p.maxPer)
-	}
+	ok := p.takes
 	var best *engine
 	if prefer != nil && ok(prefer) && slices.Contains(p.engines, prefer) {
 		best = prefer
@@ -220,6 +234,18 @@ func (p *pool) acquire(prefer, avoid *engine) *engine {
 	return best
 }
 
+// takes tells whether e may take a new channel; p.mu is held.
+func (p *pool) takes(e *engine) bool {
+	return e.healthy() && !e.gone && (p.maxPer == 0 || e.busy() < p.maxPer)
+}
+
+// hasRoom tells whether some engine may take a new channel.
+func (p *pool) hasRoom() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.ContainsFunc(p.engines, p.takes)
+}
+
 func (p *pool) release(e *engine) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -230,15 +256,14 @@ func (p *pool) release(e *engine) {
 func (p *pool) healthy(e *engine) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !e.sick && !e.orchSick
+	return e.healthy()
 }
 
 // markFailed counts a failed request to e like a failed health check.
 func (p *pool) markFailed(e *engine) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	e.fails++
-	e.sick = e.fails >= failsToSick
+	e.record(false)
 }
 
 func (p *pool) checkAll(ctx context.Context) {
@@ -252,12 +277,7 @@ func (p *pool) checkAll(ctx context.Context) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			e.checks++
-			if ok {
-				e.fails, e.sick = 0, false
-			} else {
-				e.fails++
-				e.sick = e.fails >= failsToSick
-			}
+			e.record(ok)
 		})
 	}
 	wg.Wait()
@@ -272,22 +292,11 @@ func (p *pool) check(ctx context.Context, e *engine) bool {
 		var body struct {
 			Result json.RawMessage `json:"result"`
 		}
-		u := e.base.JoinPath("/")
-		u.Path, u.RawQuery, _ = cutQuery(path)
-		if getJSON(ctx, p.client, u.String(), &body) == nil && len(body.Result) > 0 && string(body.Result) != "null" {
+		if getJSON(ctx, p.client, e.base.String()+path, &body) == nil && len(body.Result) > 0 && string(body.Result) != "null" {
 			return true
 		}
 	}
 	return false
-}
-
-func cutQuery(s string) (path, query string, ok bool) {
-	for i := range s {
-		if s[i] == '?' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // engineStatus is one engine in /ace/status.
@@ -304,7 +313,7 @@ func (p *pool) status() []engineStatus {
 	defer p.mu.Unlock()
 	out := make([]engineStatus, 0, len(p.engines))
 	for _, e := range p.engines {
-		out = append(out, engineStatus{URL: e.base.String(), Healthy: !e.sick && !e.orchSick, Channels: e.load, Checked: e.checks > 0, ContainerID: e.containerID})
+		out = append(out, engineStatus{URL: e.base.String(), Healthy: e.healthy(), Channels: e.load, Checked: e.checks > 0, ContainerID: e.containerID})
 	}
 	return out
 }
@@ -314,12 +323,10 @@ func (p *pool) status() []engineStatus {
 // most). One provisioning runs at a time. It reports whether there may be room now; an
 // orchestrator that is down leaves the configured engines as the pool.
 func (p *pool) provision(ctx context.Context) (bool, error) {
-	lookup := func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) }
 	p.provMu.Lock()
 	defer p.provMu.Unlock()
-	p.refresh(ctx, lookup)
-	if e := p.acquire(nil, nil); e != nil { // room on an engine listed since, or made by another channel's provisioning
-		p.release(e)
+	p.refresh(ctx)
+	if p.hasRoom() { // on an engine listed since, or made by another channel's provisioning
 		return true, nil
 	}
 	if !p.orchestratorUp() {
@@ -332,11 +339,14 @@ func (p *pool) provision(ctx context.Context) (bool, error) {
 	p.log.Info("engine provisioned", "container_id", id)
 	deadline := time.Now().Add(provisionReady)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		p.refresh(ctx, lookup)
+		p.refresh(ctx)
 		if e := p.byContainer(id); e != nil && p.check(ctx, e) {
 			return true, nil
 		}
-		time.Sleep(250 * time.Millisecond)
+		select {
+		case <-time.After(250 * time.Millisecond):
+		case <-ctx.Done():
+		}
 	}
 	return false, errNoCapacity{msg: "the provisioned engine " + id + " did not answer", retryAfter: defaultRetryAfter}
 }

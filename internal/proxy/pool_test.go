@@ -24,7 +24,7 @@ func TestPoolExpandsNames(t *testing.T) {
 		urls = append(urls, u)
 	}
 	p := &pool{urls: urls}
-	p.resolve(context.Background(), lookup)
+	p.resolve(lookup)
 	var got []string
 	for _, e := range p.status() {
 		got = append(got, e.URL)
@@ -40,7 +40,7 @@ func TestPoolExpandsNames(t *testing.T) {
 	}
 	// The name shrinks to one address: the others go, except one a channel still uses.
 	e := p.acquire(nil, nil)
-	p.resolve(context.Background(), func(string) ([]string, error) { return []string{"10.0.0.9"}, nil })
+	p.resolve(func(string) ([]string, error) { return []string{"10.0.0.9"}, nil })
 	st := p.status()
 	if len(st) != 3+1 || !e.gone {
 		t.Fatalf("after the name shrank: %v (engine in use gone=%v)", st, e.gone)
@@ -130,5 +130,16 @@ func TestURLsOnTheEngine(t *testing.T) {
 		if got := onEngine(c.in, c.base); got != c.want {
 			t.Errorf("onEngine(%q, %s) = %q, want %q", c.in, c.base, got, c.want)
 		}
+	}
+}
+
+// An engine listed twice (by the orchestrator, or by two names with one address) is one engine.
+func TestPoolListsAnEngineOnce(t *testing.T) {
+	u, _ := parseEngineURL("http://127.0.0.1:1")
+	v, _ := parseEngineURL("http://127.0.0.1:1")
+	p := &pool{urls: []*url.URL{u, v}}
+	p.resolve(func(h string) ([]string, error) { return []string{h}, nil })
+	if n := len(p.status()); n != 1 {
+		t.Fatalf("%d engines", n)
 	}
 }

@@ -135,14 +135,10 @@ func (g *ring) read(off int64, bufs net.Buffers) (net.Buffers, int64, <-chan str
 	if off >= g.end {
 		return bufs, off, g.changed, g.err
 	}
-	pos := g.start
-	for _, b := range g.blocks {
-		next := pos + int64(len(b))
-		if next > off {
-			bufs = append(bufs, b[max(0, off-pos):])
-		}
-		pos = next
-	}
+	// every block but the newest is full, so off's block is found by division
+	i := int((off - g.start) / blockSize)
+	bufs = append(bufs, g.blocks[i][(off-g.start)%blockSize:])
+	bufs = append(bufs, g.blocks[i+1:]...)
 	return bufs, g.end, g.changed, nil
 }
 
