@@ -33,7 +33,7 @@ func (b *Broadcast) Write(p []byte) (int, error) {
 	for i := 0; i+mpegts.PacketSize <= len(p); i += mpegts.PacketSize {
 		pk := mpegts.Packet(p[i : i+mpegts.PacketSize])
 		if b.a.Feed(pk) {
-			b.gop = append(b.gop[:0], psiBytes(b.a.PSI())...)
+			b.gop = b.a.AppendPSI(b.gop[:0])
 		}
 		if b.gop != nil {
 			b.gop = append(b.gop, pk...)
@@ -62,14 +62,6 @@ func (b *Broadcast) subscribe() (chan []byte, func()) {
 		delete(b.subs, ch)
 		b.mu.Unlock()
 	}
-}
-
-func psiBytes(pkts [][]byte) []byte {
-	var out []byte
-	for _, p := range pkts {
-		out = append(out, p...)
-	}
-	return out
 }
 
 // RunClip plays the embedded test clip (H.264 + AAC, a keyframe every 2 s) into b in real time,

@@ -6,9 +6,6 @@ import (
 	"github.com/aceswarm/aceswarm/internal/mpegts"
 )
 
-// psiNear: a PAT this close before a keyframe leads its segment in.
-const psiNear = 8 * mpegts.PacketSize
-
 // cutter finds the access points of a spliced MPEG-TS (video keyframes; frame starts of the
 // first stream on a channel without video) and cuts segments there, so every segment decodes on
 // its own. A segment starts with the stream's own PAT and PMT when they come just before the
@@ -48,10 +45,8 @@ func (c *cutter) write(out []byte, emit emitFunc) {
 
 // packet takes one packet.
 func (c *cutter) packet(p mpegts.Packet, emit emitFunc) {
-	kf := c.a.Feed(p)
-	prog := c.a.Program
-	access := kf || (!prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI())
-	now := c.clock.observe(p, prog)
+	access := c.a.Feed(p) || c.a.AudioStart(p)
+	now := c.clock.observe(p, c.a.Program)
 	long := c.cur != nil && now-c.start >= MinSegment*9/10
 	if access && (c.cur == nil || long) || c.cur != nil && c.limit > 0 && now-c.start >= c.limit {
 		c.cutAt(now, emit)
@@ -68,13 +63,11 @@ func (c *cutter) packet(p mpegts.Packet, emit emitFunc) {
 // cutAt ends the current segment before the packet at stream time now and starts the next one.
 func (c *cutter) cutAt(now time.Duration, emit emitFunc) {
 	var next []byte
-	if c.cur != nil && c.patAt >= 0 && len(c.cur)-c.patAt <= psiNear {
+	if c.cur != nil && c.patAt >= 0 && len(c.cur)-c.patAt <= mpegts.PSILeadIn {
 		next = append(next, c.cur[c.patAt:]...)
 		c.cur = c.cur[:c.patAt]
 	} else {
-		for _, q := range c.a.PSI() {
-			next = append(next, q...)
-		}
+		next = c.a.AppendPSI(nil)
 	}
 	if c.cur != nil {
 		emit(c.cur, now-c.start, c.disc)

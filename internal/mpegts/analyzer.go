@@ -37,6 +37,25 @@ func (a *Analyzer) PSI() [][]byte {
 	return [][]byte{bytes.Clone(a.pat), bytes.Clone(a.pmt)}
 }
 
+// PSILeadIn: a PAT this few bytes before a keyframe (with its PMT) leads into it, so a player or a
+// segment starting there starts at the PAT instead of at copies of it.
+const PSILeadIn = 8 * PacketSize
+
+// AppendPSI appends the latest PAT and PMT packets to dst (nothing before both were seen).
+func (a *Analyzer) AppendPSI(dst []byte) []byte {
+	if a.pat == nil || a.pmt == nil {
+		return dst
+	}
+	return append(append(dst, a.pat...), a.pmt...)
+}
+
+// AudioStart tells whether p starts a frame of the program's first stream on a program without
+// video (a radio channel): where a player can start when there is no keyframe.
+func (a *Analyzer) AudioStart(p Packet) bool {
+	prog := a.Program
+	return !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI()
+}
+
 // hasIDR scans elementary-stream bytes for a NAL unit that starts a decodable picture.
 func hasIDR(es []byte, typ uint8) bool {
 	for i := 0; i+3 < len(es); i++ {

@@ -14,7 +14,6 @@ const (
 	audioRAPEvery    = 500 * time.Millisecond
 	rapFallback      = 10 * time.Second
 	rapFallbackEvery = 2 * time.Second
-	psiNear          = 8 * mpegts.PacketSize // a PAT this close before a keyframe belongs to it
 )
 
 // ingest turns the bytes of a channel's upstream connections into the ring's stream. Each
@@ -71,15 +70,9 @@ func (g *ingest) gate(pk []byte, now time.Time) []byte {
 	for i := 0; i+mpegts.PacketSize <= len(pk); i += mpegts.PacketSize {
 		p := mpegts.Packet(pk[i : i+mpegts.PacketSize])
 		kf := g.in.Feed(p)
-		prog := g.in.Program
-		audio := !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI()
-		if kf || audio || now.Sub(g.gateSince) >= g.fallback {
+		if kf || g.in.AudioStart(p) || now.Sub(g.gateSince) >= g.fallback {
 			g.gated = false
-			var head []byte
-			for _, q := range g.in.PSI() {
-				head = append(head, q...)
-			}
-			return append(head, pk[i:]...)
+			return append(g.in.AppendPSI(nil), pk[i:]...)
 		}
 	}
 	return nil
@@ -98,9 +91,9 @@ func (g *ingest) emit(out []byte, now time.Time) {
 		if !g.isRAP(p, kf, now) {
 			continue
 		}
-		r := &rap{psi: psiBytes(g.out.PSI())}
+		r := &rap{psi: g.out.AppendPSI(nil)}
 		at := i
-		if patAt >= from && i-patAt <= psiNear {
+		if patAt >= from && i-patAt <= mpegts.PSILeadIn {
 			at, r.psi = patAt, nil // the stream's own PAT and PMT lead in
 		}
 		if at > from || pending != nil {
@@ -114,11 +107,10 @@ func (g *ingest) emit(out []byte, now time.Time) {
 }
 
 func (g *ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
-	prog := g.out.Program
 	switch {
 	case kf:
 		g.lastReal = now
-	case !prog.HasVideo && prog.FirstES != 0 && p.PID() == prog.FirstES && p.PUSI() && now.Sub(g.lastRAP) >= audioRAPEvery:
+	case g.out.AudioStart(p) && now.Sub(g.lastRAP) >= audioRAPEvery:
 		g.lastReal = now
 	case now.Sub(g.lastReal) >= g.fallback && now.Sub(g.lastRAP) >= g.fallbackEvery:
 	default:
@@ -126,12 +118,4 @@ func (g *ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
 	}
 	g.lastRAP = now
 	return true
-}
-
-func psiBytes(pkts [][]byte) []byte {
-	var b []byte
-	for _, p := range pkts {
-		b = append(b, p...)
-	}
-	return b
 }
