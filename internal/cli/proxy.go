@@ -25,7 +25,7 @@ type proxyFlags struct {
 	start, stall       time.Duration
 	linger, client     time.Duration
 	maxChannels        int
-	engines            listFlag
+	engines            envList
 	license            bool
 	logLevel           string
 }
@@ -99,7 +99,7 @@ func runProxy(ctx context.Context, args []string, env Env) error {
 
 // config turns the flags into the proxy's configuration.
 func (f *proxyFlags) config() (proxy.Config, error) {
-	engines := []string(f.engines)
+	engines := f.engines.vals
 	if len(engines) == 0 {
 		if f.scheme != "http" && f.scheme != "https" {
 			return proxy.Config{}, usagef("-scheme %q: want http or https", f.scheme)
@@ -162,6 +162,28 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 			}
 		}
 	}
+	fs.VisitAll(func(fl *flag.Flag) { // a value on the command line replaces these
+		if l, ok := fl.Value.(*envList); ok {
+			l.fromEnv = len(l.vals) > 0
+		}
+	})
+	return nil
+}
+
+// envList is a repeatable flag whose values from the environment are replaced, not added to, by
+// the first value given on the command line.
+type envList struct {
+	vals    []string
+	fromEnv bool
+}
+
+func (l *envList) String() string { return strings.Join(l.vals, ",") }
+
+func (l *envList) Set(v string) error {
+	if l.fromEnv {
+		l.vals, l.fromEnv = nil, false
+	}
+	l.vals = append(l.vals, v)
 	return nil
 }
 

@@ -65,6 +65,27 @@ func TestProxyFlagsAndEnvironment(t *testing.T) {
 	}
 }
 
+// ACEXY_ENGINES is the pool unless -engine is given, which replaces it rather than adding to it.
+func TestProxyEnginesFlagOverridesVariable(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"http://a:1, http://b:2", nil, "http://a:1,http://b:2"},
+		{"http://a:1,http://b:2", []string{"-engine", "http://c:3", "-engine", "http://d:4"}, "http://c:3,http://d:4"},
+		{"", []string{"-engine", "http://c:3"}, "http://c:3"},
+	} {
+		fs := newFlagSet("aceswarm proxy")
+		var l envList
+		fs.Var(&l, "engine", "")
+		applyEnv(fs, func(k string) (string, bool) { return c.env, k == "ACEXY_ENGINES" && c.env != "" })
+		if err := parse(fs, c.args); err != nil || l.String() != c.want {
+			t.Errorf("ACEXY_ENGINES=%q %v: %q, %v; want %q", c.env, c.args, l.String(), err, c.want)
+		}
+	}
+}
+
 // ACEXY_LISTEN_ADDR is where the proxy listens, and --addr overrides it.
 func TestProxyListensWhereTold(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -60,6 +60,13 @@ func (sg *segmenter) touch() {
 	sg.mu.Unlock()
 }
 
+// runningSegmenter returns the stream's segmenter, or nil when none runs.
+func (h *Handler) runningSegmenter(ih transport.InfoHash) *segmenter {
+	h.hls.mu.Lock()
+	defer h.hls.mu.Unlock()
+	return h.hls.byIH[ih]
+}
+
 // expireSegmenters stops segmenters nobody asked for in segmenterIdle.
 func (h *Handler) expireSegmenters(now time.Time, all bool) {
 	h.hls.mu.Lock()
@@ -134,9 +141,7 @@ func (h *Handler) segment(w http.ResponseWriter, r *http.Request) {
 	ih, err := transport.ParseInfoHash(strings.ToLower(r.PathValue("infohash")))
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".ts")
 	seq, serr := strconv.Atoi(name)
-	h.hls.mu.Lock()
-	sg := h.hls.byIH[ih]
-	h.hls.mu.Unlock()
+	sg := h.runningSegmenter(ih)
 	if err != nil || !ok || serr != nil || sg == nil {
 		http.Error(w, "unknown segment", http.StatusNotFound)
 		return

@@ -63,10 +63,7 @@ func (h *Handler) state(p *playback, now time.Time) (status, errMsg string) {
 	isHLS := p.hls
 	p.mu.Unlock()
 	if status == "dl" && isHLS {
-		h.hls.mu.Lock()
-		sg := h.hls.byIH[p.ih]
-		h.hls.mu.Unlock()
-		if sg == nil || !sg.seg.Ready() {
+		if sg := h.runningSegmenter(p.ih); sg == nil || !sg.seg.Ready() {
 			status = "prebuf"
 		}
 	}

@@ -78,6 +78,13 @@ func TestHangingEngineIsSkipped(t *testing.T) {
 	if rd.status != 200 || rd.bytes.Load() == 0 || r.engines[1].Started() == 0 {
 		t.Fatalf("status %d, err %v, working engine started %d", rd.status, rd.err, r.engines[1].Started())
 	}
+	r.proxy.pool.mu.Lock()
+	defer r.proxy.pool.mu.Unlock()
+	for _, e := range r.proxy.pool.engines {
+		if e.base.String() == r.engines[0].URL() && e.fails == 0 {
+			t.Fatal("the hanging engine was never asked (the test would pass without the timeout)")
+		}
+	}
 }
 
 // An engine that fails its health checks takes no new channels, and its channel moves to a
