@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/fanout"
 )
 
 // channelError is why a channel ended before it played: the status and one line for clients.
@@ -26,8 +28,8 @@ type channel struct {
 	p       *Proxy
 	key     string
 	query   url.Values // what the engine is asked for
-	ring    *ring
-	ing     *ingest
+	ring    *fanout.Ring
+	ing     *fanout.Ingest
 	created time.Time
 
 	lastData atomic.Int64 // unix nanoseconds of the newest upstream bytes, 0 before any
@@ -46,9 +48,9 @@ type channel struct {
 }
 
 func newChannel(p *Proxy, key string, q url.Values) *channel {
-	r := newRing(p.cfg.BufferSize)
+	r := fanout.NewRing(p.cfg.BufferSize)
 	now := time.Now()
-	return &channel{p: p, key: key, query: q, ring: r, ing: newIngest(r, now), created: now, idleSince: now}
+	return &channel{p: p, key: key, query: q, ring: r, ing: fanout.NewIngest(r, now), created: now, idleSince: now}
 }
 
 // addClient counts a client in (+1) or out (-1).
@@ -92,7 +94,7 @@ func (c *channel) end(err *channelError) {
 		c.p.metrics.failures.WithLabelValues(err.reason).Inc()
 		c.p.cfg.Logger.Info("channel failed", "channel", c.key, "reason", err.msg)
 	}
-	c.ring.close(errEnded)
+	c.ring.Close(fanout.ErrEnded)
 }
 
 func (c *channel) failure() *channelError {
@@ -223,7 +225,7 @@ func (c *channel) setUpstream(up *upstream, last *engine) {
 }
 
 func (c *channel) noteReopen(prev *engine) {
-	c.ing.reconnect(time.Now())
+	c.ing.Reconnect(time.Now())
 	c.mu.Lock()
 	c.reopens++
 	c.mu.Unlock()

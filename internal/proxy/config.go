@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/url"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/fanout"
 )
 
 // Config is the proxy's configuration. The zero values of the durations and sizes take the
@@ -49,7 +51,7 @@ const (
 	DefaultClientTimeout     = 10 * time.Second
 	// MinBufferSize is the smallest ring: two blocks. A smaller -buffer-size is raised to it,
 	// with a warning in the log.
-	MinBufferSize = 2 * blockSize
+	MinBufferSize = 2 * fanout.BlockSize
 )
 
 // SetDefaults fills the zero values with the defaults.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/fanout"
 	"github.com/aceswarm/aceswarm/internal/hls"
 )
 
@@ -41,39 +41,14 @@ func (c *channel) segmenterOf() *segmenter {
 	return c.hlsSeg
 }
 
-// cut feeds the ring from its newest access point (PAT and PMT in front) to the segmenter
-// until the channel ends.
+// cut feeds the channel's ring from its newest access point to the segmenter until the channel
+// ends.
 func (c *channel) cut(ctx context.Context, seg *hls.Segmenter) {
 	start, err := c.waitStart(ctx)
 	if err != nil || ctx.Err() != nil {
 		return
 	}
-	off := start.off
-	seg.Write(start.psi)
-	var bufs net.Buffers
-	for {
-		b, end, changed, err := c.ring.read(off, bufs[:0])
-		if err == errBehind { // only when the machine cannot keep up: start again, after a gap
-			r, _ := c.ring.newest()
-			off = r.off
-			seg.Break(nil)
-			seg.Write(r.psi)
-			continue
-		}
-		bufs = b
-		for _, s := range bufs {
-			seg.Write(s)
-		}
-		off = end
-		if err != nil {
-			return
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return
-		}
-	}
+	fanout.Cut(ctx, c.ring, start, seg)
 }
 
 // manifest is /ace/manifest.m3u8 (and /ace/getstream with -m3u8): the channel's playlist.

@@ -23,7 +23,7 @@ type channelStatus struct {
 }
 
 func (c *channel) status(now time.Time) channelStatus {
-	in := c.ring.total()
+	in := c.ring.Total()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := channelStatus{ID: c.key, Clients: c.clients, BytesOut: c.bytesOut.Load(), BytesIn: in,

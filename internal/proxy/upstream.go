@@ -148,7 +148,7 @@ func (c *channel) read(ctx context.Context, up *upstream, delivered *atomic.Bool
 			if prev := c.lastData.Load(); !delivered.Load() && prev != 0 {
 				c.p.metrics.upstreamGap.Observe(now.Sub(time.Unix(0, prev)).Seconds())
 			}
-			c.ing.write(buf[:n], now)
+			c.ing.Write(buf[:n], now)
 			c.p.metrics.bytesIn.Add(float64(n))
 			c.lastData.Store(now.UnixNano())
 			delivered.Store(true)

@@ -1,4 +1,4 @@
-package proxy
+package fanout
 
 import (
 	"bytes"
@@ -40,8 +40,8 @@ func radioPSI(cc uint8) []byte {
 }
 
 // ringBytes returns everything the ring holds.
-func ringBytes(g *ring) []byte {
-	bufs, _, _, _ := g.read(0, nil)
+func ringBytes(g *Ring) []byte {
+	bufs, _, _, _ := g.Read(0, nil)
 	var b []byte
 	for _, s := range bufs {
 		b = append(b, s...)
@@ -51,9 +51,9 @@ func ringBytes(g *ring) []byte {
 
 // A channel without video starts at audio frames, at most every audioRAPEvery.
 func TestIngestRadioStartsAtAudioFrames(t *testing.T) {
-	r := newRing(16 << 20)
+	r := NewRing(16 << 20)
 	t0 := time.Unix(1000, 0)
-	g := newIngest(r, t0)
+	g := NewIngest(r, t0)
 	for i := range 200 { // 200 AAC frames of 21 ms, PSI every 10
 		now := t0.Add(time.Duration(i) * 21 * time.Millisecond)
 		var b []byte
@@ -63,7 +63,7 @@ func TestIngestRadioStartsAtAudioFrames(t *testing.T) {
 		pes := []byte{0, 0, 1, 0xc0, 0, 0, 0x80, 0, 0}
 		b = append(b, tsPacket(0x101, true, uint8(2*i), pes)...)
 		b = append(b, tsPacket(0x101, false, uint8(2*i+1), []byte{1, 2, 3})...)
-		g.write(b, now)
+		g.Write(b, now)
 	}
 	out := ringBytes(r)
 	if mpegts.Packet(out[:mpegts.PacketSize]).PID() != 0 {
@@ -73,12 +73,12 @@ func TestIngestRadioStartsAtAudioFrames(t *testing.T) {
 		t.Fatalf("%d access points in 4.2 s of radio", len(r.raps))
 	}
 	for _, rp := range r.raps {
-		p := mpegts.Packet(out[rp.off : rp.off+mpegts.PacketSize])
-		if rp.psi == nil && p.PID() == 0 {
+		p := mpegts.Packet(out[rp.Off : rp.Off+mpegts.PacketSize])
+		if rp.PSI == nil && p.PID() == 0 {
 			continue // the stream's own PAT leads in
 		}
 		if p.PID() != 0x101 || !p.PUSI() {
-			t.Fatalf("access point at %d is PID %#x, PUSI %v", rp.off, p.PID(), p.PUSI())
+			t.Fatalf("access point at %d is PID %#x, PUSI %v", rp.Off, p.PID(), p.PUSI())
 		}
 	}
 }
@@ -86,14 +86,14 @@ func TestIngestRadioStartsAtAudioFrames(t *testing.T) {
 // A stream whose program cannot be found gets access points at packet boundaries once none was
 // found for the fallback time, then every fallbackEvery.
 func TestIngestFallbackAccessPoints(t *testing.T) {
-	r := newRing(16 << 20)
+	r := NewRing(16 << 20)
 	t0 := time.Unix(1000, 0)
-	g := newIngest(r, t0)
+	g := NewIngest(r, t0)
 	g.fallback, g.fallbackEvery = time.Second, 500*time.Millisecond
 	scrambled := bytes.Repeat([]byte{0x5a}, 184)
 	for i := range 300 { // 3 s, no PAT
 		now := t0.Add(time.Duration(i) * 10 * time.Millisecond)
-		g.write(tsPacket(0x200, i%5 == 0, uint8(i), scrambled), now)
+		g.Write(tsPacket(0x200, i%5 == 0, uint8(i), scrambled), now)
 	}
 	if n := len(r.raps); n < 3 || n > 5 {
 		t.Fatalf("%d fallback access points in 2 s after the fallback, want about 4", n)
@@ -106,19 +106,19 @@ func TestIngestFallbackAccessPoints(t *testing.T) {
 // After a reconnect the new connection is taken from its first keyframe (PAT and PMT in front),
 // and continuity counters run on across the splice.
 func TestIngestReconnectSplicesAtKeyframe(t *testing.T) {
-	r := newRing(64 << 20)
+	r := NewRing(64 << 20)
 	t0 := time.Unix(1000, 0)
-	g := newIngest(r, t0)
+	g := NewIngest(r, t0)
 	now := t0
 	feed := func(s *bench.Synth, frames int) {
 		for range frames {
 			now = now.Add(40 * time.Millisecond)
-			g.write(s.Frame(now), now)
+			g.Write(s.Frame(now), now)
 		}
 	}
 	feed(bench.NewSynth(2_000_000), 70)
 	spliceAt := r.end
-	g.reconnect(now)
+	g.Reconnect(now)
 	other := bench.NewSynth(2_000_000)
 	for range 13 { // the new connection joins mid-GOP
 		other.Frame(now)

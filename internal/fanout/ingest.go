@@ -1,4 +1,4 @@
-package proxy
+package fanout
 
 import (
 	"time"
@@ -16,14 +16,14 @@ const (
 	rapFallbackEvery = 2 * time.Second
 )
 
-// ingest turns the bytes of a channel's upstream connections into the ring's stream. Each
+// Ingest turns the bytes of a channel's upstream connections into the ring's stream. Each
 // connection is taken from its first random access point on (PAT and PMT in front), and one
 // Splicer runs for the whole channel, so the PES packets a broken connection cut short never
 // reach a client and continuity counters run on across reopens: the stream clients get is one
 // decodable MPEG-TS, however often the upstream was reopened. Random access points are found in
 // the output and indexed in the ring.
-type ingest struct {
-	ring  *ring
+type Ingest struct {
+	ring  *Ring
 	align mpegts.Aligner
 	sp    *mpegts.Splicer
 
@@ -39,21 +39,21 @@ type ingest struct {
 	fallback, fallbackEvery time.Duration // rapFallback and rapFallbackEvery; tests shorten them
 }
 
-func newIngest(r *ring, now time.Time) *ingest {
-	return &ingest{ring: r, sp: mpegts.NewSplicer(), gated: true, gateSince: now, lastReal: now,
+func NewIngest(r *Ring, now time.Time) *Ingest {
+	return &Ingest{ring: r, sp: mpegts.NewSplicer(), gated: true, gateSince: now, lastReal: now,
 		fallback: rapFallback, fallbackEvery: rapFallbackEvery}
 }
 
-// reconnect tells that the bytes after now come from a new upstream connection.
-func (g *ingest) reconnect(now time.Time) {
+// Reconnect tells that the bytes after now come from a new upstream connection.
+func (g *Ingest) Reconnect(now time.Time) {
 	g.emit(g.sp.Gap(g.buf[:0]), now)
 	g.align = mpegts.Aligner{}
 	g.in = mpegts.Analyzer{}
 	g.gated, g.gateSince = true, now
 }
 
-// write takes upstream bytes that arrived at now.
-func (g *ingest) write(b []byte, now time.Time) {
+// Write takes upstream bytes that arrived at now.
+func (g *Ingest) Write(b []byte, now time.Time) {
 	pk := g.align.Write(b)
 	if g.gated {
 		if pk = g.gate(pk, now); pk == nil {
@@ -66,7 +66,7 @@ func (g *ingest) write(b []byte, now time.Time) {
 
 // gate drops packets until the connection reaches a random access point and returns the rest,
 // with the connection's PAT and PMT in front, or nil.
-func (g *ingest) gate(pk []byte, now time.Time) []byte {
+func (g *Ingest) gate(pk []byte, now time.Time) []byte {
 	for i := 0; i+mpegts.PacketSize <= len(pk); i += mpegts.PacketSize {
 		p := mpegts.Packet(pk[i : i+mpegts.PacketSize])
 		kf := g.in.Feed(p)
@@ -79,9 +79,9 @@ func (g *ingest) gate(pk []byte, now time.Time) []byte {
 }
 
 // emit adds spliced output to the ring, split at its random access points.
-func (g *ingest) emit(out []byte, now time.Time) {
+func (g *Ingest) emit(out []byte, now time.Time) {
 	from, patAt := 0, -1
-	var pending *rap
+	var pending *RAP
 	for i := 0; i+mpegts.PacketSize <= len(out); i += mpegts.PacketSize {
 		p := mpegts.Packet(out[i : i+mpegts.PacketSize])
 		kf := g.out.Feed(p)
@@ -91,22 +91,22 @@ func (g *ingest) emit(out []byte, now time.Time) {
 		if !g.isRAP(p, kf, now) {
 			continue
 		}
-		r := &rap{psi: g.out.AppendPSI(nil)}
+		r := &RAP{PSI: g.out.AppendPSI(nil)}
 		at := i
 		if patAt >= from && i-patAt <= mpegts.PSILeadIn {
-			at, r.psi = patAt, nil // the stream's own PAT and PMT lead in
+			at, r.PSI = patAt, nil // the stream's own PAT and PMT lead in
 		}
 		if at > from || pending != nil {
-			g.ring.add(out[from:at], pending)
+			g.ring.Add(out[from:at], pending)
 		}
 		from, pending, patAt = at, r, -1
 	}
 	if len(out) > from || pending != nil {
-		g.ring.add(out[from:], pending)
+		g.ring.Add(out[from:], pending)
 	}
 }
 
-func (g *ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
+func (g *Ingest) isRAP(p mpegts.Packet, kf bool, now time.Time) bool {
 	switch {
 	case kf:
 		g.lastReal = now

@@ -1,0 +1,59 @@
+package fanout
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// Reads from any offset give the bytes added there, across blocks; the ring holds at most its
+// limit; an evicted offset is ErrBehind; after close, what is left, then the error.
+func TestRingReadsAndEvicts(t *testing.T) {
+	g := NewRing(3 * BlockSize)
+	var all []byte
+	for i := range 5000 {
+		chunk := bytes.Repeat([]byte{byte(i)}, 97+i%200)
+		g.Add(chunk, nil)
+		all = append(all, chunk...)
+	}
+	if held := g.end - g.start; held > g.limit || held < g.limit-BlockSize {
+		t.Fatalf("holds %d bytes, limit %d", held, g.limit)
+	}
+	for _, off := range []int64{g.start, g.start + 1, g.start + BlockSize - 1, g.start + BlockSize, g.end - 5} {
+		bufs, end, _, err := g.Read(off, nil)
+		if err != nil || end != g.end || !bytes.Equal(bytes.Join(bufs, nil), all[off:]) {
+			t.Fatalf("read at %d: %v, end %d", off, err, end)
+		}
+	}
+	if _, _, _, err := g.Read(g.start-1, nil); !errors.Is(err, ErrBehind) {
+		t.Fatalf("evicted offset: %v", err)
+	}
+	g.Close(ErrEnded)
+	if bufs, _, _, err := g.Read(g.end-3, nil); err != nil || len(bytes.Join(bufs, nil)) != 3 {
+		t.Fatalf("after close, the rest: %v", err)
+	}
+	if _, _, _, err := g.Read(g.end, nil); !errors.Is(err, ErrEnded) {
+		t.Fatalf("after close, at the end: %v", err)
+	}
+}
+
+// Stamps tell the time of the bytes at an offset, and go with the blocks they stamped.
+func TestRingStamps(t *testing.T) {
+	g := NewRing(2 * BlockSize)
+	if g.TimeAt(0) != 0 {
+		t.Fatal("time before any stamp")
+	}
+	for i := range 10 {
+		g.Stamp(int64(1000 * (i + 1)))
+		g.Add(make([]byte, BlockSize/2), nil)
+	}
+	if got := g.TimeAt(g.end); got != 10000 {
+		t.Fatalf("time at the end: %d", got)
+	}
+	if got := g.TimeAt(g.end - BlockSize/2 - 1); got != 9000 {
+		t.Fatalf("time before the newest stamp: %d", got)
+	}
+	if len(g.stamps) > 6 || g.stamps[0].off > g.start {
+		t.Fatalf("%d stamps kept, the first at %d, the ring from %d", len(g.stamps), g.stamps[0].off, g.start)
+	}
+}
