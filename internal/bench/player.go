@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/aceswarm/aceswarm/internal/synth"
 )
 
 // frame is one synthetic frame as a player received it.
@@ -31,7 +32,7 @@ func (r *frameReader) feed(b []byte, now time.Time) []frame {
 	p := r.pending
 	for ; len(p) >= mpegts.PacketSize; p = p[mpegts.PacketSize:] {
 		pk := mpegts.Packet(p[:mpegts.PacketSize])
-		if !mpegts.Valid(pk) || pk.PID() != VideoPID || !pk.PUSI() {
+		if !mpegts.Valid(pk) || pk.PID() != synth.VideoPID || !pk.PUSI() {
 			continue
 		}
 		pl := pk.Payload()
@@ -39,7 +40,7 @@ func (r *frameReader) feed(b []byte, now time.Time) []frame {
 			continue
 		}
 		es := pl[9+int(pl[8]):]
-		if !bytes.Equal(es[5:9], marker[:]) {
+		if !bytes.Equal(es[5:9], synth.Marker[:]) {
 			continue
 		}
 		out = append(out, frame{
@@ -131,7 +132,7 @@ type sample struct {
 }
 
 // simulate plays the frames: playing starts once Prebuffer of media has arrived, each frame is
-// due 1/FPS after the previous one, a frame that has not arrived when due stalls the player until
+// due 1/synth.FPS after the previous one, a frame that has not arrived when due stalls the player until
 // it does. Frames made before end-grace that never arrived count as late; so do skipped ones.
 func simulate(frames []frame, end time.Time, grace time.Duration) playback {
 	var pb playback
@@ -141,7 +142,7 @@ func simulate(frames []frame, end time.Time, grace time.Duration) playback {
 	first := frames[0]
 	start := first.arrived
 	for _, f := range frames {
-		if time.Duration(f.seq-first.seq)*time.Second/FPS >= Prebuffer {
+		if time.Duration(f.seq-first.seq)*time.Second/synth.FPS >= Prebuffer {
 			start = f.arrived
 			break
 		}
@@ -173,7 +174,7 @@ func simulate(frames []frame, end time.Time, grace time.Duration) playback {
 			pb.lags = append(pb.lags, lag)
 			pb.samples = append(pb.samples, sample{at: due, lag: lag, buffer: buffered(frames[i:], due)})
 		}
-		due = due.Add(time.Second / FPS)
+		due = due.Add(time.Second / synth.FPS)
 	}
 	return pb
 }
@@ -187,5 +188,5 @@ func buffered(frames []frame, t time.Time) float64 {
 		}
 		n++
 	}
-	return float64(n) / FPS
+	return float64(n) / synth.FPS
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/engine"
 	"github.com/aceswarm/aceswarm/internal/netem"
+	"github.com/aceswarm/aceswarm/internal/synth"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 )
 
@@ -158,7 +159,7 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 	}
 	r.run("source", src, nil)
 	r.wg.Go(func() {
-		synth := NewSynth(r.cfg.Bitrate)
+		synth := synth.New(r.cfg.Bitrate)
 		streamBytes.Store(0)
 		synth.RunCounting(r.ctx, pw, streamBytes)
 		pw.Close()

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/aceswarm/aceswarm/internal/synth"
 )
 
 func TestSynthIsValidTSWithKeyframesAndMarkers(t *testing.T) {
-	s := NewSynth(2_000_000)
+	s := synth.New(2_000_000)
 	var ts []byte
 	now := time.Unix(1_700_000_000, 0)
 	for i := range 100 {
@@ -35,7 +36,7 @@ func TestSynthIsValidTSWithKeyframesAndMarkers(t *testing.T) {
 		t.Fatalf("%d keyframes, %d frames", keys, len(frames))
 	}
 	for i, f := range frames {
-		if f.seq != uint32(i) || f.src.UnixMilli() != now.Add(time.Duration(i)*40*time.Millisecond).UnixMilli() || f.key != (i%GOP == 0) {
+		if f.seq != uint32(i) || f.src.UnixMilli() != now.Add(time.Duration(i)*40*time.Millisecond).UnixMilli() || f.key != (i%synth.GOP == 0) {
 			t.Fatalf("frame %d: %+v", i, f)
 		}
 	}

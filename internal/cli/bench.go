@@ -12,6 +12,7 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/fakeengine"
+	"github.com/aceswarm/aceswarm/internal/synth"
 )
 
 func runBench(ctx context.Context, args []string, env Env) error {
@@ -167,7 +168,7 @@ func runBenchEngine(ctx context.Context, args []string, env Env) error {
 			return
 		}
 		var total atomic.Int64
-		bench.NewSynth(*bitrate).RunCounting(ctx, bc, &total)
+		synth.New(*bitrate).RunCounting(ctx, bc, &total)
 	}()
 	fmt.Fprintf(env.Stderr, "bench engine: fake AceStream engine on %s\n", e.URL())
 	return e.Serve()

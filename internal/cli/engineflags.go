@@ -12,7 +12,7 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/engine"
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
-	"github.com/aceswarm/aceswarm/internal/playerapi"
+	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/version"
 )
@@ -55,8 +55,8 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
 	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
 	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")
-	fs.IntVar(&f.startTimeout, "start-timeout", int(playerapi.DefaultStartTimeout/time.Second), "viewer: seconds to wait for a stream's first data before giving up")
-	fs.IntVar(&f.playerTimeout, "player-timeout", int(playerapi.DefaultWriteTimeout/time.Second), "viewer: seconds a player may take no data before it is disconnected")
+	fs.IntVar(&f.startTimeout, "start-timeout", int(playback.DefaultStartTimeout/time.Second), "viewer: seconds to wait for a stream's first data before giving up")
+	fs.IntVar(&f.playerTimeout, "player-timeout", int(playback.DefaultWriteTimeout/time.Second), "viewer: seconds a player may take no data before it is disconnected")
 	fs.StringVar(&c.Source, "source", "", "source stream: http(s)://, udp://, a file, or - for stdin")
 	fs.BoolVar(&c.SourceLoop, "source-loop", false, "play a file source again and again as one live stream")
 	fs.StringVar(&c.Name, "name", "", "stream name (transport file name)")

@@ -245,7 +245,7 @@ func (n *Node) sessionList() []*swarm.Session {
 // ActiveStreams lists the streams a viewer engine is running a session for.
 func (n *Node) ActiveStreams() []transport.InfoHash {
 	if v, ok := n.mode.(*viewer); ok {
-		return v.active()
+		return v.core.Active()
 	}
 	return nil
 }

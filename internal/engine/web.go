@@ -72,11 +72,7 @@ func (n *Node) Traffic() swarm.Stats {
 // PlayerBytes is what a viewer engine has written to its players.
 func (n *Node) PlayerBytes() int64 {
 	if v, ok := n.mode.(*viewer); ok {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		if v.api != nil {
-			return v.api.Served()
-		}
+		return v.core.Served()
 	}
 	return 0
 }

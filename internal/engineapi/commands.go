@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/playerapi"
+	"github.com/aceswarm/aceswarm/internal/playback"
 )
 
 // handle runs one command line; it returns false when the connection should end.
@@ -52,7 +52,7 @@ func (c *client) handle(ctx context.Context, wg *sync.WaitGroup, line string) bo
 		c.send("STATE 0")
 	case "LIVESEEK":
 		if t, err := strconv.ParseInt(firstArg(args), 10, 64); err == nil {
-			c.withSession(func(s *playerapi.Session) { s.LiveSeek(t) })
+			c.withSession(func(s *playback.Session) { s.LiveSeek(t) })
 		}
 	case "GETPID":
 		c.send("##" + firstArg(args))
@@ -103,10 +103,10 @@ func (c *client) loadAsync(ctx context.Context, reqID, kind, value string) {
 func (c *client) start(ctx context.Context, wg *sync.WaitGroup, kind, value string, hls bool) {
 	c.stopSession()
 	content, err := c.s.player.Resolve(ctx, kind, value)
-	var s *playerapi.Session
+	var s *playback.Session
 	key := strconv.FormatFloat(rand.Float64(), 'f', 16, 64)
 	if err == nil {
-		s, err = c.s.player.OpenSession(ctx, content, key)
+		s, err = c.s.player.Open(content, key, hls)
 	}
 	if err != nil {
 		c.send("STATUS main:err;0;failed to load content")
@@ -127,27 +127,37 @@ func (c *client) start(ctx context.Context, wg *sync.WaitGroup, kind, value stri
 }
 
 // report sends START once the stream can play, then STATUS and EVENT livepos every second.
-func (c *client) report(ctx context.Context, s *playerapi.Session, playURL string) {
+func (c *client) report(ctx context.Context, s *playback.Session, playURL string) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	started := false
+	started, state := false, 1
+	setState := func(n int) {
+		if n != state {
+			state = n
+			c.send("STATE " + strconv.Itoa(n))
+		}
+	}
 	for {
 		st := s.Status()
 		common := fmt.Sprintf("%d;%d;%d;0;%d;%d;0;%d;0;%d", 0, 0, st.SpeedDown, st.SpeedUp, st.Peers, st.Downloaded, st.Uploaded)
 		switch {
-		case !started && st.State == "err":
+		case st.State == "err":
 			c.send("STATUS main:err;0;" + st.ErrMsg)
-		case !started && st.State == "dl":
+		case !started && (st.State == "dl" || st.State == "buf"):
 			started = true
 			if c.apiVer >= 4 {
 				c.send("START url=" + url.QueryEscape(playURL) + " stream=1")
 			} else {
 				c.send("START " + playURL + " stream=1")
 			}
-			c.send("STATE 2")
+			setState(2)
 		case !started:
 			c.send("STATUS main:prebuf;0;0;" + common)
+		case st.State == "buf":
+			setState(3)
+			c.send("STATUS main:buf;0;0;" + common)
 		default:
+			setState(2)
 			c.send("STATUS main:dl;" + common)
 			c.send(fmt.Sprintf("EVENT livepos last=%d live_first=%d pos=%d first_ts=%d last_ts=%d is_live=1 live_last=%d buffer_pieces=%d",
 				st.Last, st.First, st.Pos, st.First, st.Last, st.Last, st.Pieces))
@@ -161,7 +171,7 @@ func (c *client) report(ctx context.Context, s *playerapi.Session, playURL strin
 	}
 }
 
-func (c *client) withSession(f func(*playerapi.Session)) {
+func (c *client) withSession(f func(*playback.Session)) {
 	c.mu.Lock()
 	s := c.session
 	c.mu.Unlock()

@@ -14,14 +14,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/playerapi"
+	"github.com/aceswarm/aceswarm/internal/playback"
 )
 
 // Player is the player API the TCP API drives.
 type Player interface {
-	Resolve(ctx context.Context, kind, value string) (playerapi.Content, error)
-	Describe(ctx context.Context, c playerapi.Content) (playerapi.Content, error)
-	OpenSession(ctx context.Context, c playerapi.Content, key string) (*playerapi.Session, error)
+	Resolve(ctx context.Context, kind, value string) (playback.Content, error)
+	Describe(ctx context.Context, c playback.Content) (playback.Content, error)
+	Open(c playback.Content, key string, hls bool) (*playback.Session, error)
 }
 
 // Config of the TCP API.
@@ -81,7 +81,7 @@ type client struct {
 	wmu sync.Mutex // serialises writes
 
 	mu      sync.Mutex // guards session and cancel
-	session *playerapi.Session
+	session *playback.Session
 	cancel  context.CancelFunc
 }
 

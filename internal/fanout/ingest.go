@@ -52,6 +52,14 @@ func (g *Ingest) Reconnect(now time.Time) {
 	g.gated, g.gateSince = true, now
 }
 
+// Skip tells that the bytes after now follow missing data of the same stream: the output goes
+// on at the next random access point, the program as known so far.
+func (g *Ingest) Skip(now time.Time) {
+	g.emit(g.sp.Gap(g.buf[:0]), now)
+	g.align = mpegts.Aligner{}
+	g.gated, g.gateSince = true, now
+}
+
 // Write takes upstream bytes that arrived at now.
 func (g *Ingest) Write(b []byte, now time.Time) {
 	pk := g.align.Write(b)

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/aceswarm/aceswarm/internal/synth"
 )
 
 // tsPacket builds one packet, with adaptation-field stuffing when payload is short.
@@ -110,16 +110,16 @@ func TestIngestReconnectSplicesAtKeyframe(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	g := NewIngest(r, t0)
 	now := t0
-	feed := func(s *bench.Synth, frames int) {
+	feed := func(s *synth.Synth, frames int) {
 		for range frames {
 			now = now.Add(40 * time.Millisecond)
 			g.Write(s.Frame(now), now)
 		}
 	}
-	feed(bench.NewSynth(2_000_000), 70)
+	feed(synth.New(2_000_000), 70)
 	spliceAt := r.end
 	g.Reconnect(now)
-	other := bench.NewSynth(2_000_000)
+	other := synth.New(2_000_000)
 	for range 13 { // the new connection joins mid-GOP
 		other.Frame(now)
 	}

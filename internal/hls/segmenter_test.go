@@ -2,6 +2,8 @@ package hls
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,4 +124,16 @@ func startsAtKeyframe(t *testing.T, what string, b []byte) {
 		}
 	}
 	t.Fatalf("%s has no video", what)
+}
+
+// A player that resumes a segment with a Range request gets the rest of it, not the whole again.
+func TestSegmentHonoursRange(t *testing.T) {
+	seg := New()
+	seg.Add([]byte("0123456789"), 2*time.Second, false)
+	req := httptest.NewRequest(http.MethodGet, "/0.ts", nil)
+	req.Header.Set("Range", "bytes=4-")
+	w := httptest.NewRecorder()
+	if n := seg.ServeSegment(w, req, 0); w.Code != http.StatusPartialContent || w.Body.String() != "456789" || n != 6 {
+		t.Fatalf("range: %d %q, %d bytes counted", w.Code, w.Body.String(), n)
+	}
 }

@@ -11,7 +11,7 @@ const eventWait = 25 * time.Second
 
 // event is /ace/event/<infohash>/<key>, the event_url handed out with use_api_events=1.
 // AceStream's payload is not public; aceswarm answers the events a player can act on, as a long
-// poll: {"response": {"event": "status", "status": "prebuf|dl|err", "error_message": "…"}} or
+// poll: {"response": {"event": "status", "status": "prebuf|dl|buf|err", "error_message": "…"}} or
 // {"response": {"event": "stopped"}}. With ?status=S the request waits (up to 25 s) until the
 // status is no longer S or the session stops; without it, it answers at once. An unknown or
 // stopped session answers "unknown playback session id".
@@ -27,13 +27,13 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		status, msg := h.state(p, time.Now())
+		status, msg := p.State()
 		if status != known || known == "" {
 			writeResponse(w, obj{{"event", "status"}, {"status", status}, {"error_message", msg}}, nil)
 			return
 		}
 		select {
-		case <-p.ctx.Done():
+		case <-p.Done():
 			writeResponse(w, obj{{"event", "stopped"}}, nil)
 			return
 		case <-r.Context().Done():

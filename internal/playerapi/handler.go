@@ -16,73 +16,49 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
-// Streams opens the swarm session of some content; release ends this caller's use of it.
-type Streams interface {
-	Open(ctx context.Context, c Content) (s *swarm.Session, release func(), err error)
-}
-
 // Config of the player API.
 type Config struct {
-	BindAll      bool
-	HeaderWait   time.Duration // how long a playback request may wait for data before headers go out
-	StartTimeout time.Duration // a stream with no data for this long is given up
-	WriteTimeout time.Duration // a player that takes no data for this long is disconnected
-	MaxLag       time.Duration // a player this far behind live is moved to the newest keyframe
-	Activity     time.Duration // a playback session with no reader and no request for this long ends
-	CacheLimit   int64         // reported in stat's disk_cache_stats
-	CacheDir     string        // its free space is reported in stat's disk_cache_stats
-	Version      string
-	Client       *http.Client // fetches transport files for url=
-	Logger       *slog.Logger
+	BindAll    bool
+	HeaderWait time.Duration // how long a playback request may wait for data before headers go out
+	CacheLimit int64         // reported in stat's disk_cache_stats
+	CacheDir   string        // its free space is reported in stat's disk_cache_stats
+	Version    string
+	Client     *http.Client // fetches transport files for url=
+	Logger     *slog.Logger
 }
 
-// Defaults of the player API's bounds.
-const (
-	DefaultHeaderWait   = 5 * time.Second
-	DefaultStartTimeout = 30 * time.Second
-	DefaultWriteTimeout = 10 * time.Second
-	DefaultMaxLag       = 30 * time.Second
-)
+// DefaultHeaderWait is how long a playback request waits for data before its headers go out.
+const DefaultHeaderWait = 5 * time.Second
 
-// Handler is the player API.
+// Handler is the player API: an adapter over the playback core.
 type Handler struct {
-	cfg     Config
-	streams Streams
-	nets    []netip.Prefix
-	mux     *http.ServeMux
-	served  atomic.Int64 // stream bytes written to players
-	ctx     context.Context
-	sess    sessions
-	hls     segmenters
+	cfg  Config
+	core *playback.Core
+	nets []netip.Prefix
+	mux  *http.ServeMux
 
 	tokenOnce  sync.Once
 	apiToken   string
-	remoteOK   atomic.Bool    // set_allow_remote_access
-	intranetOK atomic.Bool    // set_allow_intranet_access
-	wg         sync.WaitGroup // segmenters
+	remoteOK   atomic.Bool // set_allow_remote_access
+	intranetOK atomic.Bool // set_allow_intranet_access
 }
 
-// New returns the handler; ctx bounds the playback sessions it starts. Run expires them.
-func New(ctx context.Context, cfg Config, streams Streams) *Handler {
+// New returns the handler over core; it starts nothing.
+func New(cfg Config, core *playback.Core) *Handler {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	for p, d := range map[*time.Duration]time.Duration{&cfg.HeaderWait: DefaultHeaderWait, &cfg.StartTimeout: DefaultStartTimeout,
-		&cfg.WriteTimeout: DefaultWriteTimeout, &cfg.MaxLag: DefaultMaxLag, &cfg.Activity: DefaultActivityTimeout} {
-		if *p == 0 {
-			*p = d
-		}
+	if cfg.HeaderWait <= 0 {
+		cfg.HeaderWait = DefaultHeaderWait
 	}
-	h := &Handler{cfg: cfg, streams: streams, nets: localNets(), mux: http.NewServeMux(), ctx: ctx}
-	h.sess.byID = map[string]*playback{}
-	h.hls.byIH = map[transport.InfoHash]*segmenter{}
+	h := &Handler{cfg: cfg, core: core, nets: localNets(), mux: http.NewServeMux()}
 	for _, path := range []string{"/ace/getstream", "/ace/manifest.m3u8", "/hls/manifest.m3u8"} {
 		h.mux.HandleFunc("GET "+path, h.start)
 		h.mux.HandleFunc("POST "+path, h.start)
@@ -100,7 +76,7 @@ func New(ctx context.Context, cfg Config, streams Streams) *Handler {
 }
 
 // Served is the number of stream bytes written to players so far.
-func (h *Handler) Served() int64 { return h.served.Load() }
+func (h *Handler) Served() int64 { return h.core.Served() }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -121,16 +97,9 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	c, err := resolveRequest(ctx, h.cfg.Client, r)
 	if err == nil {
-		var p *playback
+		var p *playback.Session
 		csid := intParam(q, "client_session_id", -1)
-		if p, err = h.open(ctx, c, sessionKey(r), csid, q.Get("force_session_restart") == "1"); err == nil {
-			if hls { // segments are cut from now on, so the playlist is ready when stat says dl
-				p.mu.Lock()
-				p.hls = true
-				p.mu.Unlock()
-				_, err = h.segmenterFor(ctx, p.ih)
-			}
-		}
+		p, err = h.core.Open(c, sessionKey(r), playback.Options{ClientSessionID: csid, Restart: q.Get("force_session_restart") == "1", HLS: hls})
 		if err == nil {
 			h.answerStart(w, r, p, hls, jsonMode, csid)
 			return
@@ -144,12 +113,12 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, err.Error(), http.StatusBadRequest)
 }
 
-func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playback, hls, jsonMode bool, csid int) {
+func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playback.Session, hls, jsonMode bool, csid int) {
 	base := baseURL(r)
-	ih := p.ih.String()
-	playURL := base + "/ace/r/" + ih + "/" + p.key
+	ih, key := p.InfoHash().String(), p.Key()
+	playURL := base + "/ace/r/" + ih + "/" + key
 	if hls {
-		playURL = base + "/ace/m/" + ih + "/" + p.key + ".m3u8"
+		playURL = base + "/ace/m/" + ih + "/" + key + ".m3u8"
 	}
 	if !jsonMode {
 		http.Redirect(w, r, playURL, http.StatusFound)
@@ -157,14 +126,14 @@ func (h *Handler) answerStart(w http.ResponseWriter, r *http.Request, p *playbac
 	}
 	resp := obj{}
 	if r.URL.Query().Get("use_api_events") == "1" {
-		resp = append(resp, kv{"event_url", base + "/ace/event/" + ih + "/" + p.key})
+		resp = append(resp, kv{"event_url", base + "/ace/event/" + ih + "/" + key})
 	}
 	resp = append(resp,
 		kv{"playback_url", playURL},
-		kv{"stat_url", base + "/ace/stat/" + ih + "/" + p.key},
-		kv{"command_url", base + "/ace/cmd/" + ih + "/" + p.key},
+		kv{"stat_url", base + "/ace/stat/" + ih + "/" + key},
+		kv{"command_url", base + "/ace/cmd/" + ih + "/" + key},
 		kv{"infohash", ih},
-		kv{"playback_session_id", p.id},
+		kv{"playback_session_id", p.ID()},
 		kv{"is_live", 1},
 		kv{"is_encrypted", 0},
 		kv{"client_session_id", csid},
@@ -215,12 +184,12 @@ func intParam(q url.Values, key string, def int) int {
 	return def
 }
 
-// session finds the playback session of a /ace/{r,m,stat,cmd}/<infohash>/<key> URL.
-func (h *Handler) session(r *http.Request, key string) (*playback, transport.InfoHash, bool) {
+// session finds the playback session of a /ace/{r,m,stat,cmd,event}/<infohash>/<key> URL.
+func (h *Handler) session(r *http.Request, key string) (*playback.Session, transport.InfoHash, bool) {
 	ih, err := transport.ParseInfoHash(strings.ToLower(r.PathValue("infohash")))
 	if err != nil {
 		return nil, ih, false
 	}
-	p := h.lookup(ih, key)
+	p := h.core.Lookup(ih, key)
 	return p, ih, p != nil
 }

@@ -8,19 +8,21 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aceswarm/aceswarm/internal/hls"
-	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
-// refusingStreams is a Streams that records what was asked and starts nothing.
+// refusingStreams is a playback core whose streams record what was asked and start nothing.
 type refusingStreams struct{ asked []transport.InfoHash }
 
-func (r *refusingStreams) Open(_ context.Context, c Content) (*swarm.Session, func(), error) {
+func (r *refusingStreams) start(_ context.Context, c playback.Content) (playback.Source, error) {
 	r.asked = append(r.asked, c.InfoHash)
-	return nil, nil, errors.New("not in this test")
+	return nil, errors.New("not in this test")
+}
+
+func newHandler(cfg Config, r *refusingStreams) *Handler {
+	return New(cfg, playback.New(playback.Config{}, r.start))
 }
 
 const ih = "0a4848271c91ce2d8965ce416267c25047dc8141"
@@ -35,7 +37,7 @@ func get(h http.Handler, remote, target string) *httptest.ResponseRecorder {
 
 func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 	s := &refusingStreams{}
-	h := New(context.Background(), Config{}, s)
+	h := newHandler(Config{}, s)
 	if w := get(h, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code != http.StatusForbidden {
 		t.Fatalf("remote address got %d", w.Code)
 	}
@@ -45,7 +47,7 @@ func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 	if w := get(h, "127.0.0.1:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
 		t.Fatal("this machine was refused")
 	}
-	open := New(context.Background(), Config{BindAll: true}, s)
+	open := newHandler(Config{BindAll: true}, s)
 	if w := get(open, "203.0.113.7:5000", "/ace/getstream?infohash="+ih); w.Code == http.StatusForbidden {
 		t.Fatal("--bind-all still refused")
 	}
@@ -56,7 +58,7 @@ func TestAccessFromOutsideTheSubnetIsRefusedWithoutBindAll(t *testing.T) {
 
 func TestSelectors(t *testing.T) {
 	s := &refusingStreams{}
-	h := New(context.Background(), Config{}, s)
+	h := newHandler(Config{}, s)
 	for _, q := range []string{"content_id=" + ih, "id=" + strings.ToUpper(ih), "infohash=" + ih,
 		"magnet=" + "magnet:?xt=urn:btih:" + ih + "%26tr=udp://t:1"} {
 		s.asked = nil
@@ -98,28 +100,10 @@ func TestSessionKey(t *testing.T) {
 	}
 }
 
-// A player that resumes a segment with a Range request gets the rest of it, not the whole again.
-func TestSegmentHonoursRange(t *testing.T) {
-	h := New(context.Background(), Config{}, &refusingStreams{})
-	var ih transport.InfoHash
-	ih[0] = 1
-	sg := &segmenter{ih: ih, seg: hls.New(), used: time.Now()}
-	sg.seg.Add([]byte("0123456789"), 2*time.Second, false)
-	h.hls.byIH[ih] = sg
-	req := httptest.NewRequest(http.MethodGet, "/ace/c/"+ih.String()+"/0.ts", nil)
-	req.RemoteAddr = "127.0.0.1:1"
-	req.Header.Set("Range", "bytes=4-")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
-	if w.Code != http.StatusPartialContent || w.Body.String() != "456789" {
-		t.Fatalf("range: %d %q", w.Code, w.Body.String())
-	}
-}
-
 // set_allow_remote_access and set_allow_intranet_access (from this machine, with the API token)
 // let other addresses in, for the engine's lifetime, as Docker images set it at boot.
 func TestAllowRemoteAndIntranetAccess(t *testing.T) {
-	h := New(context.Background(), Config{}, &refusingStreams{})
+	h := newHandler(Config{}, &refusingStreams{})
 	h.nets = nil // every address but loopback counts as remote here
 	remote, intranet := "203.0.113.7:5000", "192.168.7.9:5000"
 	if get(h, remote, "/webui/api/service?method=get_version").Code != http.StatusForbidden ||

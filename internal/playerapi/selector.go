@@ -11,16 +11,12 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
-// Content is what a request asks to play.
-type Content struct {
-	InfoHash transport.InfoHash
-	File     *transport.File // when the request gave the transport file
-	Raw      []byte
-	Trackers []string // from a magnet link
-}
+// Content is what a request asks to play (the playback core's).
+type Content = playback.Content
 
 // errNoContent is the error text AceStream answers for content it cannot load.
 var errNoContent = errors.New("failed to load content")

@@ -5,9 +5,12 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/playback"
 )
 
-// stat is /ace/stat/<infohash>/<key>: the documented fields, in the documented order.
+// stat is /ace/stat/<infohash>/<key>: the documented fields, in the documented order, from the
+// core's one status.
 func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 	p, _, ok := h.session(r, r.PathValue("key"))
 	if !ok {
@@ -15,74 +18,41 @@ func (h *Handler) stat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("skip_player_activity") != "1" {
-		p.touch()
+		p.Touch()
 	}
-	st := p.stream.Stats()
-	now := time.Now()
-	p.mu.Lock()
-	down, up := p.rate.update(now, st.Downloaded, st.Uploaded)
-	pos, csid := p.pos, p.clientSessionID
-	p.mu.Unlock()
-	status, errMsg := h.state(p, now)
-	_, buf := p.stream.File()
-	var active int64
-	if buf != nil {
-		active = buf.Bytes()
-	}
+	st := p.Status()
 	writeResponse(w, obj{
 		{"uploaded", st.Uploaded},
 		{"network_monitor_status", 0},
 		{"debug_level", 0},
-		{"disk_cache_stats", obj{{"avail", freeSpace(h.cfg.CacheDir)}, {"disk_cache_limit", h.cfg.CacheLimit}, {"inactive_inuse", 0}, {"active_inuse", active}}},
-		{"speed_down", down},
-		{"speed_up", up},
+		{"disk_cache_stats", obj{{"avail", freeSpace(h.cfg.CacheDir)}, {"disk_cache_limit", h.cfg.CacheLimit}, {"inactive_inuse", 0}, {"active_inuse", st.CacheBytes}}},
+		{"speed_down", st.SpeedDown},
+		{"speed_up", st.SpeedUp},
 		{"network_monitor_started", false},
 		{"selected_stream_index", 0},
 		{"total_progress", 0},
 		{"stream_status", 0},
-		{"client_session_id", csid},
-		{"status", status},
+		{"client_session_id", st.ClientSessionID},
+		{"status", st.State},
 		{"downloaded", st.Downloaded},
 		{"manifest_access_mode", -1},
 		{"peers", st.Peers},
-		{"playback_session_id", p.id},
+		{"playback_session_id", p.ID()},
 		{"is_encrypted", 0},
 		{"is_live", 1},
-		{"infohash", p.ih.String()},
+		{"infohash", p.InfoHash().String()},
 		{"selected_file_index", -1},
-		{"livepos", h.livepos(p, pos)},
-		{"error_message", errMsg},
+		{"livepos", livepos(st)},
+		{"error_message", st.ErrMsg},
 	}, nil)
 }
 
-// state is the session's status (see playback.state); an HLS session is "prebuf" until its
-// stream's first segment is cut.
-func (h *Handler) state(p *playback, now time.Time) (status, errMsg string) {
-	status, errMsg = p.state(now, h.cfg.StartTimeout)
-	p.mu.Lock()
-	isHLS := p.hls
-	p.mu.Unlock()
-	if status == "dl" && isHLS {
-		if sg := h.runningSegmenter(p.ih); sg == nil || !sg.seg.Ready() {
-			status = "prebuf"
-		}
-	}
-	return status, errMsg
-}
-
 // livepos describes the live window in unix seconds, as strings (as the engine does).
-func (h *Handler) livepos(p *playback, pos int64) obj {
-	first, last, pieces := int64(0), int64(0), 0
-	if _, buf := p.stream.File(); buf != nil {
-		first, last, pieces = buf.TimeRange()
-	}
-	if pos == 0 {
-		pos = last
-	}
-	s := func(ms int64) string { return strconv.FormatInt(ms/1000, 10) }
+func livepos(st playback.Status) obj {
+	s := func(sec int64) string { return strconv.FormatInt(sec, 10) }
 	return obj{
-		{"last", s(last)}, {"live_first", s(first)}, {"pos", s(pos)}, {"first_ts", s(first)},
-		{"last_ts", s(last)}, {"is_live", "1"}, {"live_last", s(last)}, {"buffer_pieces", strconv.Itoa(pieces)},
+		{"last", s(st.Last)}, {"live_first", s(st.First)}, {"pos", s(st.Pos)}, {"first_ts", s(st.First)},
+		{"last_ts", s(st.Last)}, {"is_live", "1"}, {"live_last", s(st.Last)}, {"buffer_pieces", strconv.Itoa(st.Pieces)},
 	}
 }
 
@@ -118,10 +88,10 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		reply(nil, "unknown playback session id")
 		return
 	}
-	p.touch()
+	p.Touch()
 	switch q.Get("method") {
 	case "stop":
-		h.stop(p)
+		p.Stop()
 		reply("ok", "")
 	case "liveseek":
 		pos, err := strconv.ParseInt(q.Get("pos"), 10, 64)
@@ -129,9 +99,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			reply(nil, "liveseek: pos must be a unix time")
 			return
 		}
-		p.mu.Lock()
-		p.seekTo, p.seekGen = pos, p.seekGen+1
-		p.mu.Unlock()
+		p.LiveSeek(pos)
 		reply("ok", "")
 	case "set_stream":
 		if q.Get("stream_index") != "0" {
@@ -145,9 +113,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			reply(nil, "set_player_activity_timeout: timeout must be a positive number of seconds")
 			return
 		}
-		p.mu.Lock()
-		p.timeout = time.Duration(secs) * time.Second
-		p.mu.Unlock()
+		p.SetActivityTimeout(time.Duration(secs) * time.Second)
 		reply("ok", "")
 	default:
 		reply(nil, "unknown method")

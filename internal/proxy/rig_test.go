@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/fakeengine"
 	"github.com/aceswarm/aceswarm/internal/mpegts"
+	"github.com/aceswarm/aceswarm/internal/synth"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -43,7 +43,7 @@ func newRig(t *testing.T, n int, bitrate int, tune func(*Config), before ...func
 		defer func() { done <- struct{}{} }()
 		if bitrate > 0 {
 			var total atomic.Int64
-			bench.NewSynth(bitrate).RunCounting(ctx, r.bc, &total)
+			synth.New(bitrate).RunCounting(ctx, r.bc, &total)
 			return
 		}
 		fakeengine.RunClip(ctx, r.bc, t.TempDir())

@@ -1,6 +1,6 @@
-// Package bench measures aceswarm: a whole swarm on this machine (bench swarm) and many clients
-// reading one stream from any HTTP server (bench fanout).
-package bench
+// Package synth makes the benches' synthetic stream: MPEG-TS whose video frames carry a Marker,
+// a sequence number and the wall-clock time they were made.
+package synth
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 )
 
 // The synthetic stream: H.264-looking video frames at FPS on VideoPID, a keyframe every GOP
-// frames, each frame's first bytes carrying a marker, its sequence number and the wall-clock
+// frames, each frame's first bytes carrying a Marker, its sequence number and the wall-clock
 // time it was made, so that a player can measure lag and continuity from the bytes alone.
 const (
 	FPS      = 25
@@ -23,7 +23,8 @@ const (
 	pmtPID   = 0x1000
 )
 
-var marker = [4]byte{'A', 'W', 'T', 'S'}
+// Marker starts every frame's elementary-stream bytes.
+var Marker = [4]byte{'A', 'W', 'T', 'S'}
 
 // Synth writes the synthetic stream in real time.
 type Synth struct {
@@ -32,8 +33,8 @@ type Synth struct {
 	seq        uint32
 }
 
-// NewSynth returns a generator for a stream of bitsPerSecond.
-func NewSynth(bitsPerSecond int) *Synth {
+// New returns a generator for a stream of bitsPerSecond.
+func New(bitsPerSecond int) *Synth {
 	return &Synth{frameBytes: max(64, bitsPerSecond/8/FPS), cc: map[uint16]uint8{}}
 }
 
@@ -73,7 +74,7 @@ func (s *Synth) Frame(now time.Time) []byte {
 		nal = 0x65
 	}
 	copy(es, []byte{0, 0, 0, 1, nal})
-	copy(es[5:], marker[:])
+	copy(es[5:], Marker[:])
 	binary.BigEndian.PutUint32(es[9:], seq)
 	binary.BigEndian.PutUint64(es[13:], uint64(now.UnixMilli()))
 	pes := append(pesHeader(pts), es...)

@@ -1,0 +1,211 @@
+// Package playback is the viewer engine's playback core. Per stream it owns one object: the
+// swarm session's lifetime, the live buffer, the fan-out ring every player of the stream reads,
+// the HLS segmenter, and the stream's playback sessions with their status. The HTTP player API,
+// the TCP engine API and the node web interface are adapters over it: there is one registry,
+// one idle policy and one status function.
+package playback
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/livebuf"
+	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/transport"
+)
+
+// Content is what a player asks to play.
+type Content struct {
+	InfoHash transport.InfoHash
+	File     *transport.File // when the request gave the transport file
+	Raw      []byte
+	Trackers []string // from a magnet link
+}
+
+// Source is a running swarm session, as the core uses it.
+type Source interface {
+	Ready() <-chan struct{}
+	File() (*transport.File, *livebuf.Buffer)
+	RawFile() []byte
+	Stats() swarm.Stats
+}
+
+// Starter starts the swarm session of c; the session runs until ctx ends.
+type Starter func(ctx context.Context, c Content) (Source, error)
+
+// Config of the core.
+type Config struct {
+	StartTimeout time.Duration // a stream with no start point this long after a session opened is "err"
+	Activity     time.Duration // a session with no player and no request for this long ends
+	IdleStop     time.Duration // a stream stops this long after its last session ended
+	WriteTimeout time.Duration // a player that takes nothing for this long is disconnected
+	MaxLag       time.Duration // a player reading the live buffer itself jumps ahead this far behind
+	RingSize     int64         // bytes of each stream's fan-out ring
+	Logger       *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	DefaultStartTimeout = 30 * time.Second
+	DefaultActivity     = 30 * time.Second
+	DefaultIdleStop     = 5 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxLag       = 30 * time.Second
+	DefaultRingSize     = 8 << 20
+)
+
+// ErrStopping is Open's error once the core is stopping.
+var ErrStopping = errors.New("engine is stopping")
+
+// Core holds the streams being played and their playback sessions.
+type Core struct {
+	cfg    Config
+	start  Starter
+	ctx    context.Context // streams run under it; cancelled when Run ends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // streams' goroutines
+	served atomic.Int64   // stream bytes written to players
+
+	mu       sync.Mutex // guards streams, sessions
+	streams  map[transport.InfoHash]*stream
+	sessions map[string]*Session // by sessionID
+}
+
+// New returns the core; it starts nothing (Run expires idle sessions and streams).
+func New(cfg Config, start Starter) *Core {
+	for p, d := range map[*time.Duration]time.Duration{&cfg.StartTimeout: DefaultStartTimeout, &cfg.Activity: DefaultActivity,
+		&cfg.IdleStop: DefaultIdleStop, &cfg.WriteTimeout: DefaultWriteTimeout, &cfg.MaxLag: DefaultMaxLag} {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	if cfg.RingSize <= 0 {
+		cfg.RingSize = DefaultRingSize
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Core{cfg: cfg, start: start, ctx: ctx, cancel: cancel,
+		streams: map[transport.InfoHash]*stream{}, sessions: map[string]*Session{}}
+}
+
+// Config returns the core's configuration, defaults filled in.
+func (c *Core) Config() Config { return c.cfg }
+
+// Served is the number of stream bytes written to players so far.
+func (c *Core) Served() int64 { return c.served.Load() }
+
+// Run applies the idle policy every second until ctx ends, then stops every session and stream
+// and returns once their goroutines have.
+func (c *Core) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.cancel()
+			for _, s := range c.list() {
+				s.Stop()
+			}
+			c.wg.Wait()
+			return nil
+		case now := <-t.C:
+			c.expire(now)
+		}
+	}
+}
+
+// expire ends the sessions with no player and no request for their activity timeout, and stops
+// the streams that had no session for IdleStop. It is the core's one idle policy.
+func (c *Core) expire(now time.Time) {
+	for _, s := range c.list() {
+		if s.expired(now) {
+			s.Stop()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ih, st := range c.streams {
+		if st.idleFor(now) >= c.cfg.IdleStop {
+			delete(c.streams, ih)
+			st.stop()
+			c.cfg.Logger.Info("stream stopped", "infohash", ih.String())
+		}
+	}
+}
+
+// Active lists the streams being played.
+func (c *Core) Active() []transport.InfoHash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]transport.InfoHash, 0, len(c.streams))
+	for ih := range c.streams {
+		out = append(out, ih)
+	}
+	return out
+}
+
+func (c *Core) list() []*Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Session, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// acquire returns the stream of content, starting it when needed, with one more user; c.mu is
+// held.
+func (c *Core) acquire(content Content) (*stream, error) {
+	if c.ctx.Err() != nil {
+		return nil, ErrStopping
+	}
+	st := c.streams[content.InfoHash]
+	if st == nil {
+		ctx, cancel := context.WithCancel(c.ctx)
+		src, err := c.start(ctx, content)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		st = newStream(c, content.InfoHash, src, cancel)
+		c.streams[content.InfoHash] = st
+		c.wg.Go(func() { st.pump(ctx) })
+		c.cfg.Logger.Info("stream started", "infohash", content.InfoHash.String())
+	}
+	st.users.Add(1)
+	return st, nil
+}
+
+// Describe returns content with its transport file, fetching it from the swarm if needed.
+func (c *Core) Describe(ctx context.Context, content Content) (Content, error) {
+	if content.File != nil {
+		return content, nil
+	}
+	c.mu.Lock()
+	st, err := c.acquire(content)
+	c.mu.Unlock()
+	if err != nil {
+		return content, err
+	}
+	defer st.release()
+	select {
+	case <-st.src.Ready():
+	case <-time.After(c.cfg.StartTimeout):
+		return content, errors.New("no transport file from the swarm")
+	case <-ctx.Done():
+		return content, ctx.Err()
+	}
+	content.File, _ = st.src.File()
+	content.Raw = st.src.RawFile()
+	return content, nil
+}
+
+// CountServed adds bytes served to players outside Play (HLS segments).
+func (c *Core) CountServed(n int64) { c.served.Add(n) }

@@ -1,0 +1,106 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/fanout"
+	"github.com/aceswarm/aceswarm/internal/mpegts"
+)
+
+var (
+	errStopped = errors.New("playback session stopped")
+	errSeek    = errors.New("liveseek")
+)
+
+// Start waits for the stream's start point: the newest access point of its ring. It fails when
+// ctx ends, the session stops or the stream ends first.
+func (s *Session) Start(ctx context.Context) (fanout.RAP, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.ctx, func() { cancel(errStopped) })
+	defer stop()
+	r, err := s.st.ring.WaitStart(ctx)
+	if err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	return r, err
+}
+
+// Play writes head, then the stream from start on to conn, until ctx ends, the session stops,
+// or the player takes nothing for the write timeout. Players at the live edge share the ring's
+// bytes (see fanout.Client); a player sent back in time by a liveseek reads the live buffer
+// itself from then on.
+func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, head []byte) error {
+	s.addReader(1)
+	defer s.addReader(-1)
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.ctx, func() { cancel(errStopped) })
+	defer stop()
+	s.mu.Lock()
+	gen := s.seekGen
+	s.mu.Unlock()
+	cl := fanout.Client{Conn: conn, Timeout: s.c.cfg.WriteTimeout, Wrote: func(n, off int64) {
+		s.c.served.Add(n)
+		t := s.st.ring.TimeAt(off)
+		s.mu.Lock()
+		s.playing, s.pos, s.active = true, t, time.Now()
+		seek := s.seekGen != gen
+		s.mu.Unlock()
+		if seek {
+			cancel(errSeek)
+		}
+	}}
+	err := cl.Run(ctx, s.st.ring, start, head)
+	if context.Cause(ctx) != errSeek {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return err
+	}
+	return s.playSeeking(parent, conn)
+}
+
+// playSeeking plays from the session's liveseek target, reading the live buffer itself, and
+// follows later seeks.
+func (s *Session) playSeeking(ctx context.Context, conn net.Conn) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.ctx, func() { cancel(errStopped) })
+	defer stop()
+	_, buf := s.st.src.File()
+	rd := buf.NewReader()
+	sp := mpegts.NewSplicer()
+	var out []byte
+	gen := -1
+	for {
+		s.mu.Lock()
+		if s.seekGen != gen {
+			gen = s.seekGen
+			rd.SeekTime(s.seekTo)
+		}
+		s.mu.Unlock()
+		c, err := rd.Next(ctx)
+		if err != nil {
+			return context.Cause(ctx)
+		}
+		out = out[:0]
+		if c.Gap {
+			out = sp.Gap(out)
+		}
+		out = sp.Write(out, c.Data)
+		conn.SetWriteDeadline(time.Now().Add(s.c.cfg.WriteTimeout))
+		n, err := conn.Write(out)
+		s.c.served.Add(int64(n))
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.playing, s.pos, s.active = true, c.Header.Time, time.Now()
+		s.mu.Unlock()
+	}
+}
