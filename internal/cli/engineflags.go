@@ -245,13 +245,15 @@ func runEngine(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	f.cfg.Logger, f.cfg.Stdin = log, env.Stdin
+	if f.cfg.LiveCacheType == "memory" {
+		// One node in this process: keep the heap near the cache size (a viewer engine raises
+		// the limit for its streams and players, see playback.Config.MemoryBase).
+		f.cfg.MemoryBase = f.cfg.LiveCacheSize + 64<<20
+		debug.SetMemoryLimit(f.cfg.MemoryBase)
+	}
 	n, err := engine.New(f.cfg)
 	if err != nil {
 		return usageError{err.Error()}
-	}
-	if f.cfg.LiveCacheType == "memory" {
-		// One node in this process: keep the heap near the cache size.
-		debug.SetMemoryLimit(f.cfg.LiveCacheSize + 64<<20)
 	}
 	return n.Run(ctx)
 }

@@ -64,6 +64,7 @@ type Config struct {
 	RotateBytes    int64 // startup node: rotate out peers that downloaded this much
 	LiveCacheSize  int64
 	LiveCacheType  string // "disk" (default) or "memory"
+	MemoryBase     int64  // viewer: the Go memory limit without players, raised as they join (0: none)
 
 	Private   bool             // --private-node 1
 	UploadTo  []netip.AddrPort // --upload-to

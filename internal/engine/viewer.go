@@ -37,7 +37,7 @@ func newViewer(n *Node) (*viewer, error) {
 	v := &viewer{n: n}
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
-		Logger: n.log,
+		MemoryBase: cfg.MemoryBase, Logger: n.log,
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{
 		BindAll: cfg.BindAll, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir, Version: version.Version, Logger: n.log,

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,15 @@ type Config struct {
 	WriteTimeout time.Duration // a player that takes nothing for this long is disconnected
 	MaxLag       time.Duration // a player reading the live buffer itself jumps ahead this far behind
 	RingSize     int64         // bytes of each stream's fan-out ring
-	Logger       *slog.Logger
+	// MemoryBase, when set, is the Go memory limit the process needs without players: the core
+	// keeps the limit at MemoryBase plus RingSize a stream and PlayerMemory a player, so a
+	// memory-cache node's collector does not run without pause as players join.
+	MemoryBase int64
+	Logger     *slog.Logger
 }
+
+// PlayerMemory is what the memory limit grants each player (see Config.MemoryBase).
+const PlayerMemory = 256 << 10
 
 // Defaults of Config.
 const (
@@ -63,12 +71,14 @@ var ErrStopping = errors.New("engine is stopping")
 
 // Core holds the streams being played and their playback sessions.
 type Core struct {
-	cfg    Config
-	start  Starter
-	ctx    context.Context // streams run under it; cancelled when Run ends
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // streams' goroutines
-	served atomic.Int64   // stream bytes written to players
+	cfg      Config
+	start    Starter
+	ctx      context.Context // streams run under it; cancelled when Run ends
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // streams' goroutines
+	served   atomic.Int64   // stream bytes written to players
+	players  atomic.Int64   // players being written to
+	nstreams atomic.Int64   // len(streams), read without mu
 
 	mu       sync.Mutex // guards streams, sessions
 	streams  map[transport.InfoHash]*stream
@@ -134,6 +144,8 @@ func (c *Core) expire(now time.Time) {
 		if st.idleFor(now) >= c.cfg.IdleStop {
 			delete(c.streams, ih)
 			st.stop()
+			c.nstreams.Add(-1)
+			c.account()
 			c.cfg.Logger.Info("stream stopped", "infohash", ih.String())
 		}
 	}
@@ -177,6 +189,8 @@ func (c *Core) acquire(content Content) (*stream, error) {
 		st = newStream(c, content.InfoHash, src, cancel)
 		c.streams[content.InfoHash] = st
 		c.wg.Go(func() { st.pump(ctx) })
+		c.nstreams.Add(1)
+		c.account()
 		c.cfg.Logger.Info("stream started", "infohash", content.InfoHash.String())
 	}
 	st.users.Add(1)
@@ -209,3 +223,12 @@ func (c *Core) Describe(ctx context.Context, content Content) (Content, error) {
 
 // CountServed adds bytes served to players outside Play (HLS segments).
 func (c *Core) CountServed(n int64) { c.served.Add(n) }
+
+// account sets the memory limit for the streams and players there are (see Config.MemoryBase);
+// it takes no lock.
+func (c *Core) account() {
+	if c.cfg.MemoryBase <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(c.cfg.MemoryBase + c.nstreams.Load()*c.cfg.RingSize + c.players.Load()*PlayerMemory)
+}

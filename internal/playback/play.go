@@ -31,8 +31,8 @@ func (s *Session) Start(ctx context.Context) (fanout.RAP, error) {
 
 // Play writes head, then the stream from start on to conn, until ctx ends, the session stops,
 // or the player takes nothing for the write timeout. Players at the live edge share the ring's
-// bytes (see fanout.Client); a player sent back in time by a liveseek reads the live buffer
-// itself from then on.
+// bytes (see fanout.Client); a player of a session sent back in time by a liveseek reads the
+// live buffer itself.
 func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, head []byte) error {
 	s.addReader(1)
 	defer s.addReader(-1)
@@ -44,6 +44,15 @@ func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, hea
 	s.mu.Lock()
 	gen := s.seekGen
 	s.mu.Unlock()
+	if gen > 0 { // the session was sent back in time: its players play from there
+		if head != nil {
+			conn.SetWriteDeadline(time.Now().Add(s.c.cfg.WriteTimeout))
+			if _, err := conn.Write(head); err != nil {
+				return err
+			}
+		}
+		return s.playSeeking(parent, conn)
+	}
 	cl := fanout.Client{Conn: conn, Timeout: s.c.cfg.WriteTimeout, Wrote: func(n, off int64) {
 		s.c.served.Add(n)
 		t := s.st.ring.TimeAt(off)

@@ -163,4 +163,6 @@ func (s *Session) addReader(delta int) {
 	s.readers += delta
 	s.active = time.Now()
 	s.mu.Unlock()
+	s.c.players.Add(int64(delta))
+	s.c.account()
 }
