@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -137,5 +138,34 @@ func TestURLsWithoutHost(t *testing.T) {
 	body, _ := io.ReadAll(bufio.NewReader(c))
 	if !strings.Contains(string(body), `"playback_url": "http://`+addr+`/ace/r/`) {
 		t.Fatalf("answer to HTTP/1.0 without Host:\n%s", body)
+	}
+}
+
+// direct_url plays an HTTP MPEG-TS URL as a live stream (here another engine's playback URL):
+// stat reaches dl, and the player gets MPEG-TS from PAT on. A file path is refused.
+func TestDirectURL(t *testing.T) {
+	ctx := t.Context()
+	src, f, _ := runSource(t, ctx, "127.0.0.145", nil)
+	up := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.0.146", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()}})
+	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.0.147", HTTPPort: freePort(t)})
+	port := func(n *Node) int { return int(n.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()) }
+	live := fmt.Sprintf("http://127.0.0.1:%d/ace/getstream?infohash=%s", port(up), f.InfoHash())
+	base := fmt.Sprintf("http://127.0.0.1:%d", port(v))
+	s := startJSON(t, base+"/ace/getstream?format=json&direct_url="+url.QueryEscape(live))
+	waitFor(t, 10*time.Second, "stat dl", func() bool {
+		_, _, body := get(t, s.stat)
+		return strings.Contains(body, `"status": "dl"`)
+	})
+	resp, err := http.Get(s.playback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	head := make([]byte, 188*20)
+	if _, err := io.ReadFull(resp.Body, head); err != nil || head[0] != 0x47 || head[1]&0x1f != 0 || head[2] != 0 {
+		t.Fatalf("not MPEG-TS from PAT on: %v % x", err, head[:4])
+	}
+	if _, _, body := get(t, base+"/ace/getstream?format=json&direct_url=/etc/passwd"); !strings.Contains(body, "failed to load content") {
+		t.Fatalf("a file path as direct_url: %s", body)
 	}
 }

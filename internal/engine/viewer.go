@@ -62,8 +62,12 @@ func (v *viewer) run(ctx context.Context) error {
 	return err
 }
 
-// startSession creates the swarm session of c and runs it until ctx ends.
+// startSession creates the swarm session of c (or plays its direct_url) and runs it until ctx
+// ends.
 func (v *viewer) startSession(ctx context.Context, c playback.Content) (playback.Source, error) {
+	if c.DirectURL != "" {
+		return v.newDirectSource(ctx, c)
+	}
 	cfg := v.n.sessionConfig(wire.RoleViewer)
 	cfg.InfoHash, cfg.File, cfg.Raw = c.InfoHash, c.File, c.Raw
 	cfg.Trackers = append(append([]string(nil), cfg.Trackers...), c.Trackers...)

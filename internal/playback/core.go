@@ -25,6 +25,9 @@ type Content struct {
 	File     *transport.File // when the request gave the transport file
 	Raw      []byte
 	Trackers []string // from a magnet link
+	// DirectURL is an HTTP MPEG-TS URL played as a live source, without a swarm (direct_url=);
+	// InfoHash is then the SHA-1 of "direct_url:" and the URL.
+	DirectURL string
 }
 
 // Source is a running swarm session, as the core uses it.

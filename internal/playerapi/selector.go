@@ -3,6 +3,7 @@ package playerapi
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -71,10 +72,23 @@ func resolve(ctx context.Context, client *http.Client, q url.Values) (Content, e
 	if v := q.Get("magnet"); v != "" {
 		return parseMagnet(v)
 	}
+	if v := q.Get("direct_url"); v != "" {
+		return directContent(v)
+	}
 	if v := q.Get("data"); v != "" {
 		return fromBase64(v)
 	}
-	return Content{}, errors.New("missing content selector: content_id, id, infohash, url, magnet or data")
+	return Content{}, errors.New("missing content selector: content_id, id, infohash, url, magnet, direct_url or data")
+}
+
+// directContent names an HTTP MPEG-TS URL played as a live source (see Content.DirectURL). Only
+// http and https are played: a file path or udp:// from a player is refused.
+func directContent(v string) (Content, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Content{}, errNoContent
+	}
+	return Content{InfoHash: sha1.Sum([]byte("direct_url:" + u.String())), DirectURL: u.String()}, nil
 }
 
 func parseMagnet(m string) (Content, error) {
