@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -155,18 +156,50 @@ func sameStream(prev, cur transport.Info, measured bool) bool {
 }
 
 // ownTracker is the URL of the tracker built into this node: on --announce-host, else on --bind,
-// else on 127.0.0.1 with a warning (viewers on other machines will not reach it). Choosing an
-// interface's address by itself is left undone: see docs/cli.md.
+// else on the address of the interface this machine would use to reach others (see
+// outboundAddr), else on 127.0.0.1 with a warning (viewers on other machines will not reach it).
 func (s *source) ownTracker() string {
 	host := s.n.cfg.AnnounceHost
 	if host == "" && !s.n.bind.IsUnspecified() {
 		host = s.n.bind.String()
 	}
 	if host == "" {
-		s.n.log.Warn("no --bind or --announce-host: the transport file names 127.0.0.1 as the built-in tracker's host, which viewers on other machines cannot reach")
+		if a, ok := outboundAddr(); ok {
+			host = a.String()
+			s.n.log.Info("tracker address chosen: the interface that reaches other machines (--announce-host to name another)", "host", host)
+		}
+	}
+	if host == "" {
+		s.n.log.Warn("no --bind or --announce-host and no network interface: the transport file names 127.0.0.1 as the built-in tracker's host, which viewers on other machines cannot reach")
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(int(s.n.port))) + "/announce"
+}
+
+// outboundAddr is the address of the interface this machine would use to reach others: the
+// local address of a UDP socket connected to a public address (connecting a UDP socket only
+// looks up the route; nothing is sent), or, on a machine with no default route, the first
+// global unicast IPv4 address of an interface that is up.
+func outboundAddr() (netip.Addr, bool) {
+	if c, err := net.Dial("udp4", "203.0.113.1:9"); err == nil { // TEST-NET-3: never sent to
+		defer c.Close()
+		if ap, err := netip.ParseAddrPort(c.LocalAddr().String()); err == nil && ap.Addr().IsGlobalUnicast() {
+			return ap.Addr(), true
+		}
+	}
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && p.Addr().IsGlobalUnicast() {
+				return p.Addr(), true
+			}
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // firstNumber continues the numbering recorded in <name>.restart, leaving out one number so
