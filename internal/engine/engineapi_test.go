@@ -116,7 +116,14 @@ func TestLegacyTCPEngineAPI(t *testing.T) {
 	}
 	c.send("STOP")
 	c.expect("STATE 0")
-	c.send("START URL " + url.QueryEscape("http://example.invalid/x.ts") + " 0 0 0 0 output_format=http")
+	// START URL plays a direct MPEG-TS URL (here this engine's own stream); a file is refused.
+	c.send("START URL " + url.QueryEscape("http://127.0.0.1:"+httpPort+"/ace/getstream?infohash="+ih) + " 0 0 0 0 output_format=http")
+	if start := c.expect("START "); !strings.Contains(start, "/content/") || strings.Contains(start, ih) {
+		t.Fatalf("START URL: %s", start)
+	}
+	c.send("STOP")
+	c.expect("STATE 0")
+	c.send("START URL " + url.QueryEscape("file:///etc/passwd") + " 0 0 0 0 output_format=http")
 	c.expect("STATUS main:err;")
 	c.send("SHUTDOWN")
 	c.expect("SHUTDOWN")

@@ -3,18 +3,23 @@ package playerapi
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/aceswarm/aceswarm/internal/playback"
 )
 
 // tcpSelectors maps the TCP API's selector kinds to the player API's parameters.
-var tcpSelectors = map[string]string{"INFOHASH": "infohash", "PID": "content_id", "TORRENT": "url", "RAW": "data"}
+var tcpSelectors = map[string]string{"INFOHASH": "infohash", "PID": "content_id", "TORRENT": "url", "RAW": "data", "URL": "direct_url"}
 
-// Resolve reads a selector of the TCP API: INFOHASH, PID (content id), TORRENT (URL), RAW (base64).
+// Resolve reads a selector of the TCP API: INFOHASH, PID (content id), TORRENT (URL), RAW
+// (base64), URL (a direct MPEG-TS URL, plain or URL-encoded).
 func (h *Handler) Resolve(ctx context.Context, kind, value string) (Content, error) {
 	key, ok := tcpSelectors[kind]
 	if !ok {
 		return Content{}, errNoContent
+	}
+	if kind == "URL" && !strings.Contains(value, "://") {
+		value, _ = url.QueryUnescape(value)
 	}
 	return resolve(ctx, h.cfg.Client, url.Values{key: {value}})
 }
