@@ -78,7 +78,7 @@ func TestWebInterfaceRefusesOtherMachines(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	ctx := t.Context()
 	local := func(c *Config) { c.AnnounceHost = "127.0.0.1" } // its tracker stays on loopback
-	closed, _, _ := runSource(t, ctx, "", local) // on every address
+	closed, _, _ := runSource(t, ctx, "", local)              // on every address
 	open, _, _ := runSource(t, ctx, "", func(c *Config) { local(c); c.RemoteAccess = true })
 	at := func(n *Node, host string) string {
 		return fmt.Sprintf("http://%s/app/monitoring", net.JoinHostPort(host, fmt.Sprint(n.Addr().Port())))

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,21 +160,13 @@ func (c *Core) expire(now time.Time) {
 func (c *Core) Active() []transport.InfoHash {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]transport.InfoHash, 0, len(c.streams))
-	for ih := range c.streams {
-		out = append(out, ih)
-	}
-	return out
+	return slices.Collect(maps.Keys(c.streams))
 }
 
 func (c *Core) list() []*Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Session, 0, len(c.sessions))
-	for _, s := range c.sessions {
-		out = append(out, s)
-	}
-	return out
+	return slices.Collect(maps.Values(c.sessions))
 }
 
 // acquire returns the stream of content, starting it when needed, with one more user; c.mu is

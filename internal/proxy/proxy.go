@@ -3,9 +3,11 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -130,11 +132,7 @@ func (p *Proxy) forget(c *channel) {
 func (p *Proxy) list() []*channel {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]*channel, 0, len(p.channels))
-	for _, c := range p.channels {
-		out = append(out, c)
-	}
-	return out
+	return slices.Collect(maps.Values(p.channels))
 }
 
 // announce tells the orchestrator, if any, that a session started (in the background).
