@@ -30,9 +30,16 @@ func (st *loopState) handle(ev event) {
 	case wire.Hello:
 		st.onHello(p, m)
 	case wire.Window:
-		p.window = m.Window
+		if st.claimWindow(p, m.Window) {
+			p.window = m.Window
+		}
 	case wire.Have:
-		st.seenAt(m.Number)
+		if !st.claim(p, m.Number) {
+			return
+		}
+		if st.hasEdge && m.Number <= st.edge+aheadSlack || !st.hasEdge && len(st.seen) < maxSeen {
+			st.seenAt(m.Number)
+		}
 		p.noteHave(m.Number, m.Keyframe)
 		delete(p.rejected, m.Number)
 	case wire.GetHeader:
@@ -66,7 +73,7 @@ func (st *loopState) handle(ev event) {
 }
 
 func (st *loopState) onHello(p *peer, m *wire.Message) {
-	if p.hello {
+	if p.hello || !st.claimWindow(p, m.Window) {
 		return
 	}
 	p.hello, p.role, p.window = true, m.Role, m.Window
@@ -130,6 +137,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	}
 	_, asked := st.hdrPending[h.Number]
 	delete(st.hdrPending, h.Number)
+	delete(st.edgeAsked, h.Number)
 	if buf.Header(h.Number) != nil {
 		return
 	}
@@ -137,6 +145,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		st.ban(p, err)
 		return
 	}
+	st.verified(h.Number)
 	p.noteHave(h.Number, h.HasKeyframe())
 	if st.wanted(h.Number) && buf.AddHeader(h) && !asked && p.role != wire.RoleViewer {
 		st.pushedIn[h.Number] = true // a first copy: pass it on when complete
@@ -194,9 +203,12 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 }
 
 func (st *loopState) onReject(p *peer, m *wire.Message) {
-	p.rejected[m.Number] = true
+	if st.hasEdge && m.Number <= st.edge+aheadSlack && m.Number+lookahead >= st.next { // else nothing was asked
+		p.rejected[m.Number] = true
+	}
 	if m.Block == wire.HeaderBlock {
 		delete(st.hdrPending, m.Number)
+		delete(st.edgeAsked, m.Number)
 		return
 	}
 	k := blockKey{m.Number, m.Block}

@@ -29,6 +29,8 @@ type peer struct {
 	rejected    map[uint32]bool
 	requests    map[blockKey]time.Time
 	sentPex     time.Time
+	strikes     int       // requests it left unanswered
+	struck      time.Time // when it last did
 }
 
 // has tells whether the peer announced piece n.

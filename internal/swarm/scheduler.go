@@ -25,8 +25,13 @@ func (st *loopState) schedule() {
 	if st.s.cfg.Role == wire.RoleSource || f == nil {
 		return
 	}
+	if !st.chooseStart() {
+		st.learnEdge(time.Now())
+		return
+	}
+
 	hi, ok := st.newest()
-	if !ok || !st.chooseStart() {
+	if !ok {
 		return
 	}
 	if hi >= lookahead && st.next < hi-lookahead {
@@ -44,26 +49,31 @@ func (st *loopState) schedule() {
 	}
 }
 
-// newest is the highest piece number a peer we may download from holds.
+// newest is the highest piece number worth asking for: what peers we may download from claim to
+// hold, bounded by the verified edge (see claims.go).
 func (st *loopState) newest() (uint32, bool) {
 	var hi uint32
 	ok := false
+	if !st.hasEdge {
+		return 0, false
+	}
 	for _, p := range st.peers {
-		if p.hello && p.mayDownload && !p.window.Empty && (!ok || p.window.Last > hi) {
-			hi, ok = p.window.Last, true
+		if p.hello && p.mayDownload && !p.window.Empty && (!ok || st.reach(p) > hi) {
+			hi, ok = st.reach(p), true
 		}
 	}
 	return hi, ok
 }
 
-// chooseStart picks the newest keyframe piece any peer holds, once.
+// chooseStart picks, once, the newest keyframe piece a peer holds at or before the verified edge.
 func (st *loopState) chooseStart() bool {
-	if st.started {
-		return true
+	if st.started || !st.hasEdge {
+		return st.started
 	}
 	for _, p := range st.peers {
-		if p.hello && p.mayDownload && !p.window.NoKeyframe && (!st.started || p.window.Keyframe > st.next) {
-			st.next, st.started = p.window.Keyframe, true
+		k := p.window.Keyframe
+		if p.hello && p.mayDownload && !p.window.NoKeyframe && k <= st.edge && (!st.started || k > st.next) {
+			st.next, st.started = k, true
 		}
 	}
 	return st.started
@@ -118,7 +128,7 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 		}
 		if p := st.pick(n); p != nil {
 			p.c.send(&wire.Message{Type: wire.GetHeader, Number: n})
-			st.hdrPending[n] = time.Now()
+			st.hdrPending[n] = reqInfo{p, time.Now()}
 		}
 		return 0
 	}

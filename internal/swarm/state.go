@@ -37,12 +37,15 @@ type loopState struct {
 	dialing    map[netip.AddrPort]bool
 	banned     map[netip.Addr]time.Time
 	requested  map[blockKey]reqInfo
-	hdrPending map[uint32]time.Time
+	hdrPending map[uint32]reqInfo
+	edgeAsked  map[uint32]reqInfo // headers asked for to learn where the stream is (claims.go)
 	metaAsked  map[*peer]bool
 	seen       map[uint32]time.Time // when each piece was first announced to us
 	pushTurn   int                  // rotates the peers fresh pieces are pushed to
 	pushedIn   map[uint32]bool      // pieces whose first copy was pushed to us: we push them on
 
+	edge       uint32 // newest piece whose signed header was verified (see claims.go)
+	hasEdge    bool
 	started    bool   // a viewer or relay chose where to start
 	next       uint32 // lowest piece still wanted
 	sentFirst  uint32 // window start last sent to peers
@@ -54,7 +57,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 		s: s, ctx: ctx, wg: wg,
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{}, known: map[netip.AddrPort]*knownAddr{},
 		dialing: map[netip.AddrPort]bool{}, banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
-		hdrPending: map[uint32]time.Time{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
+		hdrPending: map[uint32]reqInfo{}, edgeAsked: map[uint32]reqInfo{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
 		pushedIn: map[uint32]bool{},
 	}
 }
@@ -184,6 +187,7 @@ func (st *loopState) tick() {
 		if now.Sub(r.at) > requestTimeout {
 			delete(st.requested, k)
 			delete(r.p.requests, k)
+			st.strike(r.p, now)
 		}
 	}
 	for n := range st.seen {
@@ -192,9 +196,12 @@ func (st *loopState) tick() {
 			delete(st.pushedIn, n)
 		}
 	}
-	for n, at := range st.hdrPending {
-		if now.Sub(at) > requestTimeout {
-			delete(st.hdrPending, n)
+	for _, pending := range []map[uint32]reqInfo{st.hdrPending, st.edgeAsked} {
+		for n, r := range pending {
+			if now.Sub(r.at) > requestTimeout {
+				delete(pending, n)
+				st.strike(r.p, now)
+			}
 		}
 	}
 	if _, buf := st.s.File(); buf != nil && now.Sub(st.lastWindow) > time.Second {
@@ -235,6 +242,7 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 	if err := buf.AddComplete(h, data); err != nil {
 		return err
 	}
+	st.verified(h.Number)
 	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
 	st.push(h.Number, nil)
 	return nil

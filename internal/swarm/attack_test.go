@@ -1,0 +1,117 @@
+package swarm
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/transport"
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// attacker is a peer under the test's control, connected to a node.
+type attacker struct {
+	nc net.Conn
+}
+
+// attack connects from ip to a node of stream ih and exchanges handshakes.
+func attack(t *testing.T, ip string, to netip.AddrPort, ih transport.InfoHash) *attacker {
+	t.Helper()
+	nc, err := net.DialTCP("tcp", &net.TCPAddr{IP: net.ParseIP(ip)}, net.TCPAddrFromAddrPort(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.Write(wire.Handshake{InfoHash: ih, PeerID: NewPeerID()}.Marshal())
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := wire.ReadHandshake(nc); err != nil {
+		t.Fatal(err)
+	}
+	return &attacker{nc}
+}
+
+func (a *attacker) send(ms ...*wire.Message) {
+	var b []byte
+	for _, m := range ms {
+		b = m.Append(b)
+	}
+	a.nc.Write(b)
+}
+
+// hungUp tells whether the node closed the connection within d (reading what it sends).
+func (a *attacker) hungUp(d time.Duration) bool {
+	a.nc.SetReadDeadline(time.Now().Add(d))
+	for {
+		if _, err := wire.ReadFrame(a.nc, nil); err != nil {
+			ne, ok := err.(net.Error)
+			return !ok || !ne.Timeout()
+		}
+	}
+}
+
+// feed publishes a piece every 50 ms (a keyframe every fourth) until the test ends.
+func feed(t *testing.T, ctx context.Context, src *testNode, priv []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := uint32(1000); ctx.Err() == nil; n++ {
+			if publish(ctx, src, priv, n, n%4 == 0) != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { <-done })
+}
+
+// Claims of pieces far beyond anything the source signed (in HELLO, WINDOW or HAVE) do not move
+// a viewer's or a relay's live edge: both go on receiving every piece, and the claimant is
+// disconnected and banned.
+func TestPoisonedClaimsAreRefused(t *testing.T) {
+	poison := wire.WindowInfo{First: 0, Last: 0xFFFFFFF0, Keyframe: 0xFFFFFFF0}
+	empty := wire.WindowInfo{Empty: true, NoKeyframe: true}
+	for i, tc := range []struct {
+		name string
+		msgs []*wire.Message
+	}{
+		{"hello", []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Port: 9, Window: poison}}},
+		{"window", []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Port: 9, Window: empty}, {Type: wire.Window, Window: poison}}},
+		{"have", []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Port: 9, Window: empty}, {Type: wire.Have, Number: 0xFFFFFFF0, Keyframe: true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			f, priv := testFile(t)
+			base := 20 + 5*i
+			ip := func(k int) string { return "127.0.1." + strconv.Itoa(base+k) }
+			src := startNode(t, ctx, ip(0), Config{Role: wire.RoleSource, File: f})
+			relay := startNode(t, ctx, ip(1), Config{Role: wire.RoleSupport, File: f, Peers: []netip.AddrPort{src.addr}})
+			viewer := startNode(t, ctx, ip(2), Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+			feed(t, ctx, src, priv)
+			readPieces(t, ctx, viewer.sess, 3)
+			readPieces(t, ctx, relay.sess, 3)
+			for _, target := range []*testNode{viewer, relay} {
+				a := attack(t, ip(3), target.addr, f.InfoHash())
+				a.send(tc.msgs...)
+				if !a.hungUp(5 * time.Second) {
+					t.Fatalf("role %d: the claimant was not disconnected", target.sess.cfg.Role)
+				}
+				again := attack(t, ip(3), target.addr, f.InfoHash())
+				if !again.hungUp(3 * time.Second) {
+					t.Fatalf("role %d: the claimant was not banned", target.sess.cfg.Role)
+				}
+			}
+			for _, n := range []*testNode{viewer, relay} {
+				got := readPieces(t, ctx, n.sess, 40) // 2 s of pieces after the attack, in order
+				for k := 1; k < len(got); k++ {
+					if got[k].Header.Number != got[k-1].Header.Number+1 {
+						t.Fatalf("role %d: piece %d after %d", n.sess.cfg.Role, got[k].Header.Number, got[k-1].Header.Number)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,96 @@
+package swarm
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// What a peer says it holds (HELLO and WINDOW windows, HAVE) is a hint, never the truth: only a
+// header the source signed moves this node's idea of the live edge. The scheduler looks at most
+// aheadSlack pieces beyond the newest verified header (asking for the headers there, which verify
+// or not), and starts only at a keyframe at or before it. A claim more than maxClaimAhead pieces
+// beyond it (hours of stream) is absurd: the claimant is banned. A peer whose requests go
+// unanswered (strikes) is left alone for strikeCool, and dropped after maxStrikes without having
+// delivered anything.
+const (
+	aheadSlack    = 16
+	maxClaimAhead = 1 << 16
+	strikeCool    = 5 * time.Second
+	maxStrikes    = 8
+	maxSeen       = 4096 // pieces remembered as announced before a start was chosen
+)
+
+// verified notes that the header of piece n was verified (or made, on the source).
+func (st *loopState) verified(n uint32) {
+	if !st.hasEdge || n > st.edge {
+		st.edge, st.hasEdge = n, true
+	}
+}
+
+// claim checks a peer's claim to hold piece n; an absurd one bans the peer (false).
+func (st *loopState) claim(p *peer, n uint32) bool {
+	if st.hasEdge && n > st.edge && n-st.edge > maxClaimAhead {
+		st.ban(p, fmt.Errorf("claims piece %d; the newest piece the source signed is %d", n, st.edge))
+		return false
+	}
+	return true
+}
+
+// claimWindow checks a window a peer announced.
+func (st *loopState) claimWindow(p *peer, w wire.WindowInfo) bool {
+	switch {
+	case w.Empty:
+		return true
+	case w.First > w.Last:
+		st.ban(p, fmt.Errorf("window %d–%d", w.First, w.Last))
+		return false
+	}
+	return st.claim(p, w.Last) && (w.NoKeyframe || st.claim(p, w.Keyframe))
+}
+
+// reach is the newest piece worth asking a peer for: its claim, bounded by the verified edge.
+func (st *loopState) reach(p *peer) uint32 {
+	return min(p.window.Last, st.edge+aheadSlack)
+}
+
+// strike notes a request p left unanswered; a peer that never delivered is dropped after
+// maxStrikes.
+func (st *loopState) strike(p *peer, now time.Time) {
+	p.strikes++
+	p.struck = now
+	if p.strikes >= maxStrikes && p.downloaded == 0 && st.byConn[p.c] == p {
+		st.s.log.Info("peer dropped: requests unanswered", "peer", p.c.remote.String())
+		st.dropPeer(p)
+	}
+}
+
+// cooling tells whether p recently left a request unanswered.
+func (p *peer) cooling(now time.Time) bool {
+	return !p.struck.IsZero() && now.Sub(p.struck) < strikeCool
+}
+
+// learnEdge asks peers we may download from for the headers that tell where to start: the
+// newest keyframe piece each claims beyond the verified edge (or, with no keyframe claimed, its
+// newest piece, while nothing is verified). The answers that verify move the edge. These asks are
+// kept apart from the scheduler's (hdrPending), so that a header pushed meanwhile still counts as
+// pushed and is passed on.
+func (st *loopState) learnEdge(now time.Time) {
+	for _, p := range st.peers {
+		if !p.hello || !p.mayDownload || p.window.Empty || p.cooling(now) {
+			continue
+		}
+		n := p.window.Last
+		switch {
+		case !p.window.NoKeyframe && (!st.hasEdge || p.window.Keyframe > st.edge):
+			n = p.window.Keyframe
+		case st.hasEdge:
+			continue
+		}
+		if _, pending := st.edgeAsked[n]; !pending {
+			p.c.send(&wire.Message{Type: wire.GetHeader, Number: n})
+			st.edgeAsked[n] = reqInfo{p, now}
+		}
+	}
+}
