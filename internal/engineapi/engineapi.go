@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/listen"
 	"github.com/aceswarm/aceswarm/internal/playback"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.cfg.Listener.Close() })
 	defer stop()
 	for {
-		nc, err := s.cfg.Listener.Accept()
+		nc, err := listen.Accept(ctx, s.cfg.Listener, s.cfg.Logger)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

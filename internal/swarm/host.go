@@ -3,7 +3,6 @@ package swarm
 import (
 	"bufio"
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/listen"
 	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
@@ -84,7 +84,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.httpLn.Close()
 	}()
 	for {
-		nc, err := h.ln.Accept()
+		nc, err := listen.Accept(ctx, h.ln, h.log)
 		if err != nil {
 			if ctx.Err() != nil {
 				shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -93,10 +93,6 @@ func (h *Host) Run(ctx context.Context) error {
 				srv.Close()
 				wg.Wait()
 				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
 			}
 			return err
 		}
