@@ -116,13 +116,10 @@ func TestLegacyTCPEngineAPI(t *testing.T) {
 	}
 	c.send("STOP")
 	c.expect("STATE 0")
-	// START URL plays a direct MPEG-TS URL (here this engine's own stream); a file is refused.
+	// START URL plays a direct MPEG-TS URL (tested over HTTP in TestDirectURL); one that points
+	// at this engine itself, or a file, is refused.
 	c.send("START URL " + url.QueryEscape("http://127.0.0.1:"+httpPort+"/ace/getstream?infohash="+ih) + " 0 0 0 0 output_format=http")
-	if start := c.expect("START "); !strings.Contains(start, "/content/") || strings.Contains(start, ih) {
-		t.Fatalf("START URL: %s", start)
-	}
-	c.send("STOP")
-	c.expect("STATE 0")
+	c.expect("STATUS main:err;")
 	c.send("START URL " + url.QueryEscape("file:///etc/passwd") + " 0 0 0 0 output_format=http")
 	c.expect("STATUS main:err;")
 	c.send("SHUTDOWN")

@@ -169,3 +169,23 @@ func TestDirectURL(t *testing.T) {
 		t.Fatalf("a file path as direct_url: %s", body)
 	}
 }
+
+// A url= or direct_url= that points back at the engine itself is refused at once, by address or
+// by name, so that no request makes the engine request itself.
+func TestURLToItselfIsRefused(t *testing.T) {
+	v := runNode(t, t.Context(), Config{Mode: Viewer, Bind: "127.0.0.148", HTTPPort: freePort(t)})
+	port := v.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, self := range []string{
+		fmt.Sprintf("url=http://127.0.0.1:%d/ace/getstream?url=x", port),
+		fmt.Sprintf("url=http://localhost:%d/x.acelive", port),
+		fmt.Sprintf("url=http://127.0.0.148:%d/app/get_transport_file", v.Addr().Port()),
+		fmt.Sprintf("direct_url=http://[::1]:%d/ace/getstream?infohash=%s", port, strings.Repeat("ab", 20)),
+	} {
+		began := time.Now()
+		code, _, body := get(t, base+"/ace/getstream?"+url.PathEscape(self))
+		if code != http.StatusBadRequest || !strings.Contains(body, "points at this engine") || time.Since(began) > time.Second {
+			t.Errorf("%s: %d %q after %v", self, code, body, time.Since(began))
+		}
+	}
+}

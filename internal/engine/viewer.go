@@ -40,7 +40,8 @@ func newViewer(n *Node) (*viewer, error) {
 		MemoryBase: cfg.MemoryBase, Logger: n.log,
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{
-		BindAll: cfg.BindAll, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir, Version: version.Version, Logger: n.log,
+		OwnPorts: []int{ln.Addr().(*net.TCPAddr).Port, int(n.port), cfg.APIPort},
+		BindAll:  cfg.BindAll, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir, Version: version.Version, Logger: n.log,
 	}, v.core)
 	return v, nil
 }

@@ -1,19 +1,25 @@
 package playerapi
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 )
 
-// localNets lists the machine's addresses with their subnets.
+// localNets lists the machine's addresses with their subnets (the addresses' host bits kept).
 func localNets() []netip.Prefix {
 	addrs, _ := net.InterfaceAddrs()
 	var out []netip.Prefix
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok {
 			if p, err := netip.ParsePrefix(n.String()); err == nil {
-				out = append(out, p.Masked())
+				out = append(out, p)
 			}
 		}
 	}
@@ -66,4 +72,37 @@ func (h *Handler) setAccess(w http.ResponseWriter, r *http.Request, remote bool,
 		h.intranetOK.Store(value == "1")
 	}
 	writeResult(w, r, "ok", nil)
+}
+
+// pointsHere tells whether raw, an http(s) URL, names this engine: one of its own ports on an
+// address of this machine. Played or loaded, such a URL would make the engine request itself,
+// request after request. A host name is resolved (within two seconds).
+func (h *Handler) pointsHere(ctx context.Context, raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	port, err := strconv.Atoi(u.Port())
+	if u.Port() == "" {
+		port, err = map[string]int{"http": 80, "https": 443}[u.Scheme], nil
+	}
+	if err != nil || !slices.Contains(h.cfg.OwnPorts, port) {
+		return false
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		ips, _ := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
+		addrs = ips
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if a.IsLoopback() || a.IsUnspecified() || slices.ContainsFunc(h.nets, func(p netip.Prefix) bool { return p.Addr().Unmap() == a }) {
+			return true
+		}
+	}
+	return false
 }

@@ -21,7 +21,7 @@ func (h *Handler) Resolve(ctx context.Context, kind, value string) (Content, err
 	if kind == "URL" && !strings.Contains(value, "://") {
 		value, _ = url.QueryUnescape(value)
 	}
-	return resolve(ctx, h.cfg.Client, url.Values{key: {value}})
+	return h.resolve(ctx, url.Values{key: {value}})
 }
 
 // Describe returns the stream's transport file, fetching it from the swarm if needed.

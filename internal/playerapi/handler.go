@@ -23,6 +23,7 @@ import (
 // Config of the player API.
 type Config struct {
 	BindAll    bool
+	OwnPorts   []int         // this engine's ports (player API, peer, TCP API): URLs to them are refused
 	HeaderWait time.Duration // how long a playback request may wait for data before headers go out
 	CacheLimit int64         // reported in stat's disk_cache_stats
 	CacheDir   string        // its free space is reported in stat's disk_cache_stats
@@ -95,7 +96,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	jsonMode := q.Get("format") == "json"
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	c, err := resolveRequest(ctx, h.cfg.Client, r)
+	c, err := h.resolveRequest(ctx, r)
 	if err == nil {
 		var p *playback.Session
 		csid := intParam(q, "client_session_id", -1)

@@ -24,7 +24,7 @@ var errNoContent = errors.New("failed to load content")
 
 // resolveRequest reads the selector of a request; a POST may carry the transport file as JSON
 // {"transport_file_data": "<base64>"}.
-func resolveRequest(ctx context.Context, client *http.Client, r *http.Request) (Content, error) {
+func (h *Handler) resolveRequest(ctx context.Context, r *http.Request) (Content, error) {
 	if r.Method == http.MethodPost {
 		var body struct {
 			Data string `json:"transport_file_data"`
@@ -34,7 +34,7 @@ func resolveRequest(ctx context.Context, client *http.Client, r *http.Request) (
 		}
 		return fromBase64(body.Data)
 	}
-	return resolve(ctx, client, r.URL.Query())
+	return h.resolve(ctx, r.URL.Query())
 }
 
 // fromBase64 reads a transport file given inline.
@@ -50,9 +50,13 @@ func fromBase64(s string) (Content, error) {
 	return Content{InfoHash: f.InfoHash(), File: f, Raw: raw}, nil
 }
 
+// errSelf refuses a URL that names this engine itself (see pointsHere).
+var errSelf = errors.New("the URL points at this engine itself")
+
 // resolve reads the content selector: content_id, id, infohash, url, magnet (in that order).
-// In aceswarm the content id is the infohash.
-func resolve(ctx context.Context, client *http.Client, q url.Values) (Content, error) {
+// In aceswarm the content id is the infohash. A url or direct_url that points at this engine
+// itself is refused at once.
+func (h *Handler) resolve(ctx context.Context, q url.Values) (Content, error) {
 	for _, key := range []string{"content_id", "id", "infohash"} {
 		if v := q.Get(key); v != "" {
 			ih, err := transport.ParseInfoHash(strings.ToLower(v))
@@ -62,8 +66,14 @@ func resolve(ctx context.Context, client *http.Client, q url.Values) (Content, e
 			return Content{InfoHash: ih}, nil
 		}
 	}
+	for _, key := range []string{"url", "direct_url"} {
+		if v := q.Get(key); v != "" && h.pointsHere(ctx, v) {
+			h.cfg.Logger.Warn("refused: the URL points at this engine", key, v)
+			return Content{}, errSelf
+		}
+	}
 	if v := q.Get("url"); v != "" {
-		f, raw, err := transport.Load(ctx, client, v)
+		f, raw, err := transport.Load(ctx, h.cfg.Client, v)
 		if err != nil {
 			return Content{}, errNoContent
 		}

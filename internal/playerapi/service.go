@@ -152,12 +152,12 @@ func (h *Handler) queryContent(r *http.Request, query string) (Content, error) {
 	if err != nil {
 		return Content{}, errNoContent
 	}
-	return resolve(r.Context(), h.cfg.Client, vals)
+	return h.resolve(r.Context(), vals)
 }
 
 // getContentID maps a selector to its content id, which in aceswarm is the infohash.
 func (h *Handler) getContentID(w http.ResponseWriter, r *http.Request) {
-	c, err := resolve(r.Context(), h.cfg.Client, r.URL.Query())
+	c, err := h.resolve(r.Context(), r.URL.Query())
 	if err != nil {
 		writeAPIError(w, r, errNoContent.Error())
 		return
@@ -168,7 +168,7 @@ func (h *Handler) getContentID(w http.ResponseWriter, r *http.Request) {
 // getMediaFiles describes the content: one live stream. With an infohash only, the transport
 // file comes from the swarm (see Describe).
 func (h *Handler) getMediaFiles(w http.ResponseWriter, r *http.Request) {
-	c, err := resolve(r.Context(), h.cfg.Client, r.URL.Query())
+	c, err := h.resolve(r.Context(), r.URL.Query())
 	if err == nil {
 		c, err = h.Describe(r.Context(), c)
 	}
