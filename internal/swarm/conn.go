@@ -11,7 +11,12 @@ import (
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
+// Two queues per connection: control messages (everything but blocks) are never dropped — a peer
+// that lets ctrlQueue of them pile up is not reading and is hung up on — and go out before any
+// block; blocks (PIECE) wait in sendQueue and are dropped, and counted, when it is full (the
+// requester asks again elsewhere after requestTimeout).
 const (
+	ctrlQueue     = 1024
 	sendQueue     = 512
 	keepAlive     = 30 * time.Second
 	idleTimeout   = 90 * time.Second
@@ -27,11 +32,17 @@ type conn struct {
 	nc     net.Conn
 	id     [20]byte
 	remote netip.AddrPort
-	out    chan []byte
+	ctrl   chan []byte // control messages
+	out    chan []byte // blocks
 	closed chan struct{}
 	once   atomic.Bool
-	sent   *atomic.Int64 // session-wide byte counters
-	recv   *atomic.Int64
+	n      *counters // the session's
+}
+
+// counters are a session's wire counters, shared by its connections.
+type counters struct {
+	sent, recv atomic.Int64 // bytes
+	dropped    atomic.Int64 // blocks dropped because a peer's queue was full
 }
 
 type event struct {
@@ -40,24 +51,35 @@ type event struct {
 	err error // the connection ended; never nil when msg is nil (readLoop sees to it)
 }
 
-func newConn(nc net.Conn, id [20]byte, sent, recv *atomic.Int64) *conn {
+func newConn(nc net.Conn, id [20]byte, n *counters) *conn {
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	return &conn{
 		nc: nc, id: id, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()),
-		out: make(chan []byte, sendQueue), closed: make(chan struct{}), sent: sent, recv: recv,
+		ctrl: make(chan []byte, ctrlQueue), out: make(chan []byte, sendQueue), closed: make(chan struct{}), n: n,
 	}
 }
 
-// send queues a message; it returns false (and the message is dropped) when the queue is full.
+// send queues a message and reports whether it will go out: a block is dropped (and counted)
+// when the block queue is full; a control message never is — a connection whose control queue is
+// full is closed instead.
 func (c *conn) send(m *wire.Message) bool {
+	q := c.ctrl
+	if m.Type == wire.Piece {
+		q = c.out
+	}
 	select {
-	case c.out <- m.Append(nil):
+	case q <- m.Append(nil):
 		return true
 	case <-c.closed:
 		return false
 	default:
-		return false
 	}
+	if m.Type == wire.Piece {
+		c.n.dropped.Add(1)
+	} else {
+		c.close() // the peer reads nothing: a dropped CHOKE or HAVE would leave it wrong for good
+	}
+	return false
 }
 
 func (c *conn) close() {
@@ -86,7 +108,7 @@ func (c *conn) readLoop(ctx context.Context, inbox chan<- event) {
 		if frame, err = wire.ReadFrame(c.nc, nil); err != nil {
 			return
 		}
-		c.recv.Add(int64(len(frame) + 4))
+		c.n.recv.Add(int64(len(frame) + 4))
 		var m *wire.Message
 		if m, err = wire.Decode(frame); err != nil {
 			return
@@ -104,7 +126,7 @@ func (c *conn) readLoop(ctx context.Context, inbox chan<- event) {
 	}
 }
 
-// writeLoop sends queued frames and keep-alives.
+// writeLoop sends queued frames, control messages first, and keep-alives.
 func (c *conn) writeLoop() {
 	defer c.close()
 	ka := time.NewTimer(keepAlive)
@@ -112,17 +134,22 @@ func (c *conn) writeLoop() {
 	for {
 		var b []byte
 		select {
-		case <-c.closed:
-			return
-		case b = <-c.out:
-		case <-ka.C:
-			b = (&wire.Message{Type: wire.KeepAlive}).Append(nil)
+		case b = <-c.ctrl:
+		default:
+			select {
+			case <-c.closed:
+				return
+			case b = <-c.ctrl:
+			case b = <-c.out:
+			case <-ka.C:
+				b = (&wire.Message{Type: wire.KeepAlive}).Append(nil)
+			}
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := c.nc.Write(b); err != nil {
 			return
 		}
-		c.sent.Add(int64(len(b)))
+		c.n.sent.Add(int64(len(b)))
 		ka.Reset(keepAlive)
 	}
 }

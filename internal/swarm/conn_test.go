@@ -3,7 +3,6 @@ package swarm
 import (
 	"context"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,8 +14,7 @@ import (
 func TestReaderClosedWhileDeliveringReportsError(t *testing.T) {
 	local, remote := net.Pipe()
 	defer remote.Close()
-	var sent, recv atomic.Int64
-	c := newConn(local, [20]byte{}, &sent, &recv)
+	c := newConn(local, [20]byte{}, &counters{})
 	inbox := make(chan event) // unbuffered: the reader blocks delivering the first message
 	go c.readLoop(context.Background(), inbox)
 	go remote.Write((&wire.Message{Type: wire.Have, Number: 7}).Append(nil))
@@ -35,5 +33,51 @@ func TestReaderClosedWhileDeliveringReportsError(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("reader never reported its end")
+	}
+}
+
+// Blocks beyond the queue are dropped and counted; a control message sent after them is never
+// dropped and goes out before the queued blocks; a peer that lets control messages pile up is
+// hung up on.
+func TestControlLane(t *testing.T) {
+	local, remote := net.Pipe()
+	defer remote.Close()
+	n := &counters{}
+	c := newConn(local, [20]byte{}, n)
+	go c.writeLoop()
+	const blocks = 600
+	for i := range blocks {
+		c.send(&wire.Message{Type: wire.Piece, Number: uint32(i), Data: make([]byte, 100)})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if !c.send(&wire.Message{Type: wire.Unchoke}) {
+		t.Fatal("a control message was dropped behind blocks")
+	}
+	if d := n.dropped.Load(); d < blocks-sendQueue-1 || d > blocks-sendQueue {
+		t.Fatalf("%d blocks counted as dropped, want %d or %d", d, blocks-sendQueue-1, blocks-sendQueue)
+	}
+	for i := range 2 {
+		frame, err := wire.ReadFrame(remote, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := wire.Decode(frame); m.Type == wire.Unchoke {
+			break
+		} else if i == 1 {
+			t.Fatal("UNCHOKE did not overtake the queued blocks")
+		}
+	}
+
+	stuck, peer := net.Pipe()
+	defer peer.Close()
+	s := newConn(stuck, [20]byte{}, &counters{})
+	go s.writeLoop()
+	for range ctrlQueue + 2 {
+		s.send(&wire.Message{Type: wire.Have, Number: 1})
+	}
+	select {
+	case <-s.closed:
+	case <-time.After(time.Second):
+		t.Fatal("a peer that reads nothing kept its connection")
 	}
 }

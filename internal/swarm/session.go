@@ -82,6 +82,7 @@ type Stats struct {
 	Downloaded      int64
 	UploadedMedia   int64
 	DownloadedMedia int64
+	DroppedBlocks   int64 // blocks not sent because a peer's queue was full
 }
 
 // Session is one stream on one node.
@@ -105,8 +106,7 @@ type Session struct {
 	file      *transport.File
 	raw       []byte
 	buf       *livebuf.Buffer
-	sent      atomic.Int64
-	recv      atomic.Int64
+	counts    counters // bytes on the wire, dropped blocks
 	sentMedia atomic.Int64
 	recvMedia atomic.Int64
 	npeers    atomic.Int64
@@ -189,8 +189,8 @@ func (s *Session) RawFile() []byte {
 // Stats returns the counters.
 func (s *Session) Stats() Stats {
 	return Stats{
-		Peers: int(s.npeers.Load()), Uploaded: s.sent.Load(), Downloaded: s.recv.Load(),
-		UploadedMedia: s.sentMedia.Load(), DownloadedMedia: s.recvMedia.Load(),
+		Peers: int(s.npeers.Load()), Uploaded: s.counts.sent.Load(), Downloaded: s.counts.recv.Load(),
+		UploadedMedia: s.sentMedia.Load(), DownloadedMedia: s.recvMedia.Load(), DroppedBlocks: s.counts.dropped.Load(),
 	}
 }
 

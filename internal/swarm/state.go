@@ -78,7 +78,7 @@ func (st *loopState) addIncoming(a accepted) {
 // addConn starts a peer on a connection whose handshakes were exchanged.
 func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) {
 	s := st.s
-	c := newConn(nc, id, &s.sent, &s.recv)
+	c := newConn(nc, id, &s.counts)
 	if id == s.cfg.PeerID || st.isBanned(c.remote.Addr()) || !st.resolveDuplicate(id, dialedTo.IsValid()) || !st.makeRoom() {
 		nc.Close()
 		return
