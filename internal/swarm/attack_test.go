@@ -115,3 +115,52 @@ func TestPoisonedClaimsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// Connections that complete the handshake and then say nothing, or say HELLO and then nothing
+// useful, cannot lock a full node: the silent are dropped after helloWait, and the idle give
+// their slot to a newcomer after uselessAfter.
+func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
+	defer func(h, u time.Duration) { helloWait, uselessAfter = h, u }(helloWait, uselessAfter)
+	helloWait, uselessAfter = time.Second, 2*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.60", Config{Role: wire.RoleSource, File: f})
+	feed(t, ctx, src, priv) // MaxPeers is 20 in these tests
+	var silent, idle []*attacker
+	for i := range 20 {
+		a := attack(t, "127.0.1."+strconv.Itoa(61+i%5), src.addr, f.InfoHash())
+		if i%2 == 0 {
+			a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}})
+			idle = append(idle, a)
+		} else {
+			silent = append(silent, a)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := src.sess.Stats().Peers; n != 20 {
+		t.Fatalf("%d peers, want the 20 attackers", n)
+	}
+	for _, a := range silent {
+		if !a.hungUp(3 * time.Second) {
+			t.Fatal("a connection that sent no HELLO was kept")
+		}
+	}
+	time.Sleep(2 * time.Second) // the idle ones have done nothing useful for uselessAfter
+	viewers := make([]*testNode, 12)
+	for i := range viewers {
+		viewers[i] = startNode(t, ctx, "127.0.1."+strconv.Itoa(70+i), Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	}
+	for _, v := range viewers {
+		readPieces(t, ctx, v.sess, 3)
+	}
+	dropped := 0
+	for _, a := range idle {
+		if a.hungUp(100 * time.Millisecond) {
+			dropped++
+		}
+	}
+	if dropped < 2 {
+		t.Fatalf("%d idle attackers gave their slot to newcomers", dropped)
+	}
+}

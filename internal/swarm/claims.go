@@ -66,6 +66,42 @@ func (st *loopState) strike(p *peer, now time.Time) {
 	}
 }
 
+// A peer that has not sent HELLO within helloWait is dropped; a peer that has done nothing useful
+// (sent a request, or a header or block that verified) for uselessAfter gives its slot to a
+// newcomer when the node is full. Variables, so that tests can shorten them.
+var (
+	helloWait    = 5 * time.Second
+	uselessAfter = 20 * time.Second
+)
+
+// useful notes that p did something useful now.
+func (p *peer) useful(now time.Time) { p.usefulAt = now }
+
+// dropSilent drops the peers that sent no HELLO within helloWait.
+func (st *loopState) dropSilent(now time.Time) {
+	for _, p := range st.peers {
+		if !p.hello && now.Sub(p.since) > helloWait {
+			st.s.log.Debug("peer dropped: no HELLO", "peer", p.c.remote.String())
+			st.dropPeer(p)
+		}
+	}
+}
+
+// idlest returns the peer that has done nothing useful for longest, if that is over uselessAfter;
+// the nodes of --download-from are never chosen.
+func (st *loopState) idlest(now time.Time) *peer {
+	var victim *peer
+	for _, p := range st.peers {
+		if len(st.s.cfg.DownloadFrom) > 0 && st.mayDownloadFrom(p.listen) {
+			continue
+		}
+		if now.Sub(p.usefulAt) > uselessAfter && (victim == nil || p.usefulAt.Before(victim.usefulAt)) {
+			victim = p
+		}
+	}
+	return victim
+}
+
 // cooling tells whether p recently left a request unanswered.
 func (p *peer) cooling(now time.Time) bool {
 	return !p.struck.IsZero() && now.Sub(p.struck) < strikeCool

@@ -176,6 +176,11 @@ func (st *loopState) makeRoom() bool {
 	if len(st.peers) < st.s.cfg.MaxPeers {
 		return true
 	}
+	if p := st.idlest(time.Now()); p != nil {
+		st.s.log.Info("an idle peer gives its slot to a newcomer", "peer", p.c.remote.String())
+		st.dropPeer(p)
+		return true
+	}
 	if st.s.cfg.Role != wire.RoleStartup {
 		return false
 	}

@@ -146,6 +146,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		return
 	}
 	st.verified(h.Number)
+	p.useful(time.Now())
 	p.noteHave(h.Number, h.HasKeyframe())
 	if st.wanted(h.Number) && buf.AddHeader(h) && !asked && p.role != wire.RoleViewer {
 		st.pushedIn[h.Number] = true // a first copy: pass it on when complete
@@ -153,6 +154,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 }
 
 func (st *loopState) onRequest(p *peer, m *wire.Message) {
+	p.useful(time.Now())
 	if !p.unchoked {
 		return // choked peers' requests are ignored
 	}
@@ -192,6 +194,7 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 	}
 	st.s.recvMedia.Add(int64(len(m.Data)))
 	p.downloaded += int64(len(m.Data))
+	p.useful(time.Now())
 	if done {
 		h := buf.Get(m.Number).Header
 		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})

@@ -31,6 +31,7 @@ type peer struct {
 	sentPex     time.Time
 	strikes     int       // requests it left unanswered
 	struck      time.Time // when it last did
+	usefulAt    time.Time // when it last sent a request or verified data (or connected)
 }
 
 // has tells whether the peer announced piece n.

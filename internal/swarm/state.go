@@ -85,7 +85,7 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 	}
 	p := &peer{
 		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{},
-		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(),
+		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
 	}
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
@@ -221,6 +221,7 @@ func (st *loopState) tick() {
 			}
 		}
 	}
+	st.dropSilent(now)
 	st.dialMore()
 }
 
