@@ -164,3 +164,57 @@ func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
 		t.Fatalf("%d idle attackers gave their slot to newcomers", dropped)
 	}
 }
+
+// PEX spam of 10,000 addresses (closed ports on loopback) keeps the address book within its
+// bound, keeps the addresses that answered, still takes a real peer learned afterwards, and the
+// viewer goes on receiving every piece.
+func TestPexSpamIsBounded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.90", Config{Role: wire.RoleSource, File: f})
+	viewer := startNode(t, ctx, "127.0.1.91", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	readPieces(t, ctx, viewer.sess, 3)
+	a := attack(t, "127.0.1.92", viewer.addr, f.InfoHash())
+	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}})
+	for i := range 10000 / wire.MaxPex {
+		var junk []netip.AddrPort
+		for j := range wire.MaxPex {
+			k := i*wire.MaxPex + j
+			junk = append(junk, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 3, byte(k >> 8), byte(k)}), 9))
+		}
+		a.send(&wire.Message{Type: wire.Pex, Peers: junk})
+	}
+	time.Sleep(time.Second)
+	relay := startNode(t, ctx, "127.0.1.93", Config{Role: wire.RoleSupport, File: f, Peers: []netip.AddrPort{src.addr}})
+	a.send(&wire.Message{Type: wire.Pex, Peers: []netip.AddrPort{relay.addr}})
+	var known int
+	var srcGood, relayGood bool
+	waitUntil(t, 5*time.Second, "the viewer dials the relay learned after the spam", func() bool {
+		viewer.sess.do(ctx, func(st *loopState) {
+			known = len(st.known)
+			k, r := st.known[src.addr], st.known[relay.addr]
+			srcGood, relayGood = k != nil && k.good, r != nil && r.good
+		})
+		return relayGood
+	})
+	if known > maxKnown || !srcGood {
+		t.Fatalf("address book: %d addresses (bound %d), the source kept and good: %v", known, maxKnown, srcGood)
+	}
+	got := readPieces(t, ctx, viewer.sess, 20)
+	for k := 1; k < len(got); k++ {
+		if got[k].Header.Number != got[k-1].Header.Number+1 {
+			t.Fatalf("piece %d after %d", got[k].Header.Number, got[k-1].Header.Number)
+		}
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+	}
+}

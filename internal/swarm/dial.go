@@ -17,11 +17,19 @@ const (
 	maxKnown    = 1000
 )
 
+// The address book holds at most maxKnown addresses. A full book makes room for a new address by
+// forgetting the worst one that never answered (most failed dials, then the oldest); addresses
+// that answered a handshake for the stream (good) and startup nodes are kept. Dialing goes by
+// startup nodes, then good addresses, then those learned from the most sources, then the fewest
+// failures, so that junk pushed by PEX or a polluted tracker cannot starve a newcomer.
 type knownAddr struct {
 	next    time.Time
 	fails   int
 	self    bool
 	startup bool // a startup node: dialed before other peers
+	good    bool // it answered a handshake for this stream
+	sources int  // how many times it was learned (trackers, PEX, the transport file)
+	learned time.Time
 }
 
 type dialResult struct {
@@ -32,13 +40,40 @@ type dialResult struct {
 }
 
 func (st *loopState) addKnown(addrs []netip.AddrPort) {
+	now := time.Now()
 	for _, a := range addrs {
 		a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-		if !a.IsValid() || a.Port() == 0 || a == st.self() || st.known[a] != nil || len(st.known) >= maxKnown {
+		if !a.IsValid() || a.Port() == 0 || a == st.self() {
 			continue
 		}
-		st.known[a] = &knownAddr{}
+		if k := st.known[a]; k != nil {
+			k.sources = min(k.sources+1, 100)
+			continue
+		}
+		if len(st.known) >= maxKnown && !st.forgetWorst() {
+			continue
+		}
+		st.known[a] = &knownAddr{sources: 1, learned: now}
 	}
+}
+
+// forgetWorst removes the worst address that never answered; false when there is none.
+func (st *loopState) forgetWorst() bool {
+	var worst netip.AddrPort
+	var wk *knownAddr
+	for a, k := range st.known {
+		if k.good || k.startup || st.dialing[a] {
+			continue
+		}
+		if wk == nil || k.fails > wk.fails || k.fails == wk.fails && k.learned.Before(wk.learned) {
+			worst, wk = a, k
+		}
+	}
+	if wk == nil {
+		return false
+	}
+	delete(st.known, worst)
+	return true
 }
 
 func (st *loopState) connected(a netip.AddrPort) bool {
@@ -58,8 +93,18 @@ func (st *loopState) dialMore() {
 	for a := range st.known {
 		addrs = append(addrs, a)
 	}
-	slices.SortFunc(addrs, func(a, b netip.AddrPort) int { // startup nodes first
-		return boolInt(st.known[b].startup) - boolInt(st.known[a].startup)
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
+		ka, kb := st.known[a], st.known[b]
+		if c := boolInt(kb.startup) - boolInt(ka.startup); c != 0 {
+			return c
+		}
+		if c := boolInt(kb.good) - boolInt(ka.good); c != 0 {
+			return c
+		}
+		if c := kb.sources - ka.sources; c != 0 {
+			return c
+		}
+		return ka.fails - kb.fails
 	})
 	for _, a := range addrs {
 		k := st.known[a]
@@ -107,7 +152,7 @@ func (st *loopState) dialDone(r dialResult) {
 		return
 	}
 	if k != nil {
-		k.fails, k.next = 0, time.Now().Add(time.Second)
+		k.fails, k.next, k.good = 0, time.Now().Add(time.Second), true
 	}
 	st.addConn(r.nc, r.id, r.addr)
 }

@@ -50,6 +50,7 @@ type loopState struct {
 	next       uint32 // lowest piece still wanted
 	sentFirst  uint32 // window start last sent to peers
 	lastWindow time.Time
+	lastSweep  time.Time // of the ban list
 }
 
 func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
@@ -69,6 +70,27 @@ func (st *loopState) self() netip.AddrPort {
 func (st *loopState) isBanned(a netip.Addr) bool {
 	t, ok := st.banned[a]
 	return ok && time.Now().Before(t)
+}
+
+// maxBanned bounds the ban list; beyond it the bans closest to their end are lifted first.
+const maxBanned = 10000
+
+// expireBans forgets ended bans, and the soonest-ending ones beyond maxBanned.
+func (st *loopState) expireBans(now time.Time) {
+	for a, until := range st.banned {
+		if now.After(until) {
+			delete(st.banned, a)
+		}
+	}
+	for len(st.banned) > maxBanned {
+		var soonest netip.Addr
+		for a, until := range st.banned {
+			if !soonest.IsValid() || until.Before(st.banned[soonest]) {
+				soonest = a
+			}
+		}
+		delete(st.banned, soonest)
+	}
 }
 
 func (st *loopState) addIncoming(a accepted) {
@@ -222,6 +244,10 @@ func (st *loopState) tick() {
 		}
 	}
 	st.dropSilent(now)
+	if now.Sub(st.lastSweep) > 10*time.Second {
+		st.lastSweep = now
+		st.expireBans(now)
+	}
 	st.dialMore()
 }
 
