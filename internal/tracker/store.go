@@ -18,6 +18,15 @@ import (
 // Interval is the announce interval the tracker asks for, in seconds.
 const Interval = 30
 
+// Bounds of the store: one address keeps at most PerAddress ports in a swarm (a newer announce
+// replaces the one closest to expiring), and the store holds at most MaxPeers in all (beyond
+// that, new peers are not recorded until some expire). Expired peers are swept once a minute.
+const (
+	PerAddress = 4
+	MaxPeers   = 200_000
+	sweepEvery = time.Minute
+)
+
 type entry struct {
 	expires time.Time
 	seeder  bool
@@ -27,8 +36,10 @@ type entry struct {
 type Store struct {
 	ttl time.Duration
 
-	mu     sync.Mutex // guards swarms
+	mu     sync.Mutex // guards swarms, total, swept
 	swarms map[[20]byte]map[netip.AddrPort]entry
+	total  int       // peers in all swarms
+	swept  time.Time // last sweep of expired peers
 }
 
 // NewStore returns an empty store; peers expire after ttl without an announce.
@@ -41,20 +52,72 @@ func (s *Store) TrackAnnounce(_ context.Context, req udp.AnnounceRequest, addr t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	now := time.Now()
+	if now.Sub(s.swept) > sweepEvery {
+		s.sweep(now)
+	}
 	peers := s.swarms[req.InfoHash]
 	if req.Event == tracker.Stopped {
-		delete(peers, addr)
-		if len(peers) == 0 {
-			delete(s.swarms, req.InfoHash)
-		}
+		s.remove(req.InfoHash, addr)
 		return nil
 	}
-	if peers == nil {
-		peers = map[netip.AddrPort]entry{}
-		s.swarms[req.InfoHash] = peers
+	if _, known := peers[addr]; !known {
+		if s.total >= MaxPeers {
+			return nil
+		}
+		s.makeRoomFor(req.InfoHash, addr)
+		if peers == nil {
+			peers = map[netip.AddrPort]entry{}
+			s.swarms[req.InfoHash] = peers
+		}
+		s.total++
 	}
-	peers[addr] = entry{expires: time.Now().Add(s.ttl), seeder: req.Left == 0}
+	peers[addr] = entry{expires: now.Add(s.ttl), seeder: req.Left == 0}
 	return nil
+}
+
+// makeRoomFor removes, when addr's address already has PerAddress ports in the swarm, the one
+// closest to expiring; s.mu is held.
+func (s *Store) makeRoomFor(ih [20]byte, addr netip.AddrPort) {
+	var n int
+	var oldest netip.AddrPort
+	peers := s.swarms[ih]
+	for a, e := range peers {
+		if a.Addr() != addr.Addr() {
+			continue
+		}
+		n++
+		if !oldest.IsValid() || e.expires.Before(peers[oldest].expires) {
+			oldest = a
+		}
+	}
+	if n >= PerAddress {
+		s.remove(ih, oldest)
+	}
+}
+
+// remove forgets a peer; s.mu is held.
+func (s *Store) remove(ih [20]byte, addr netip.AddrPort) {
+	peers := s.swarms[ih]
+	if _, ok := peers[addr]; ok {
+		delete(peers, addr)
+		s.total--
+	}
+	if len(peers) == 0 {
+		delete(s.swarms, ih)
+	}
+}
+
+// sweep forgets expired peers; s.mu is held.
+func (s *Store) sweep(now time.Time) {
+	s.swept = now
+	for ih, peers := range s.swarms {
+		for a, e := range peers {
+			if now.After(e.expires) {
+				s.remove(ih, a)
+			}
+		}
+	}
 }
 
 // GetPeers returns up to MaxCount live peers of an infohash, in random order, without the asker.
@@ -67,7 +130,7 @@ func (s *Store) GetPeers(_ context.Context, ih trackerServer.InfoHash, opts trac
 	now := time.Now()
 	for a, e := range s.swarms[ih] {
 		if now.After(e.expires) {
-			delete(s.swarms[ih], a)
+			s.remove(ih, a)
 			continue
 		}
 		if e.seeder {

@@ -3,10 +3,13 @@ package tracker
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent/tracker"
+	trackerServer "github.com/anacrolix/torrent/tracker/server"
+	"github.com/anacrolix/torrent/tracker/udp"
 )
 
 func announce(t *testing.T, url, bind string, port uint16, ev tracker.AnnounceEvent) tracker.AnnounceResponse {
@@ -61,5 +64,31 @@ func TestHTTPAndUDPAnnounces(t *testing.T) {
 func TestBadListenAddress(t *testing.T) {
 	if _, err := New(Config{Listen: "nonsense"}); err == nil {
 		t.Fatal("accepted a listen address without a port")
+	}
+}
+
+// 5,000 announces from one address keep PerAddress of its ports; expired peers of a swarm nobody
+// asks about are swept; the store's count stays true.
+func TestStoreBounds(t *testing.T) {
+	s := NewStore(time.Hour)
+	ctx := context.Background()
+	junk := netip.MustParseAddr("127.0.9.9")
+	for port := range 5000 {
+		s.TrackAnnounce(ctx, udp.AnnounceRequest{InfoHash: [20]byte{1}, Left: 1}, trackerServer.AnnounceAddr(netip.AddrPortFrom(junk, uint16(1000+port))))
+	}
+	honest := netip.MustParseAddrPort("127.0.9.10:7764")
+	s.TrackAnnounce(ctx, udp.AnnounceRequest{InfoHash: [20]byte{1}}, trackerServer.AnnounceAddr(honest))
+	if n := s.Count([20]byte{1}); n != PerAddress+1 {
+		t.Fatalf("%d peers kept, want %d of the flooding address and the honest one", n, PerAddress+1)
+	}
+	short := NewStore(10 * time.Millisecond)
+	for i := range 100 {
+		short.TrackAnnounce(ctx, udp.AnnounceRequest{InfoHash: [20]byte{byte(i)}, Left: 1}, trackerServer.AnnounceAddr(honest))
+	}
+	time.Sleep(20 * time.Millisecond)
+	short.swept = time.Time{} // a sweep is due
+	short.TrackAnnounce(ctx, udp.AnnounceRequest{InfoHash: [20]byte{200}, Left: 1}, trackerServer.AnnounceAddr(honest))
+	if len(short.swarms) != 1 || short.total != 1 {
+		t.Fatalf("after the sweep: %d swarms, %d peers", len(short.swarms), short.total)
 	}
 }
