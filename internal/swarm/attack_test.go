@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -215,6 +216,40 @@ func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
 	for end := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(end) {
 			t.Fatalf("%s: not within %v", what, d)
+		}
+	}
+}
+
+// A flood of 20,000 HAVE messages ends the connection and bans the sender; the node's goroutines
+// come back to their number before the flood, and the viewer goes on receiving every piece.
+func TestMessageFloodIsCut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.100", Config{Role: wire.RoleSource, File: f})
+	viewer := startNode(t, ctx, "127.0.1.101", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	readPieces(t, ctx, viewer.sess, 3)
+	before := runtime.NumGoroutine()
+	a := attack(t, "127.0.1.102", viewer.addr, f.InfoHash())
+	msgs := []*wire.Message{{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}}
+	for i := range 20000 {
+		msgs = append(msgs, &wire.Message{Type: wire.Have, Number: uint32(1000 + i%50)})
+	}
+	go a.send(msgs...)
+	if !a.hungUp(5 * time.Second) {
+		t.Fatal("the flood was not cut")
+	}
+	if again := attack(t, "127.0.1.102", viewer.addr, f.InfoHash()); !again.hungUp(3 * time.Second) {
+		t.Fatal("the flooder was not banned")
+	}
+	waitUntil(t, 5*time.Second, "goroutines back to their number before the flood", func() bool {
+		return runtime.NumGoroutine() <= before+before/10
+	})
+	got := readPieces(t, ctx, viewer.sess, 20)
+	for k := 1; k < len(got); k++ {
+		if got[k].Header.Number != got[k-1].Header.Number+1 {
+			t.Fatalf("piece %d after %d", got[k].Header.Number, got[k-1].Header.Number)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
+	"golang.org/x/time/rate"
 )
 
 // Two queues per connection: control messages (everything but blocks) are never dropped — a peer
@@ -26,6 +27,16 @@ const (
 
 // errConnClosed ends a reader whose connection was closed from this side.
 var errConnClosed = errors.New("connection closed")
+
+// A peer may send msgRate messages a second, in bursts of msgBurst (a viewer of a 20 Mbit/s
+// stream sends and receives a few hundred); beyond that its connection ends with errFlood and
+// it is banned.
+const (
+	msgRate  = 1000
+	msgBurst = 2000
+)
+
+var errFlood = errors.New("message budget exceeded")
 
 // conn is one peer connection: a reader and a writer goroutine around a net.Conn.
 type conn struct {
@@ -102,10 +113,15 @@ func (c *conn) readLoop(ctx context.Context, inbox chan<- event) {
 		case <-ctx.Done():
 		}
 	}()
+	budget := rate.NewLimiter(msgRate, msgBurst)
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(idleTimeout))
 		var frame []byte
 		if frame, err = wire.ReadFrame(c.nc, nil); err != nil {
+			return
+		}
+		if !budget.Allow() {
+			err = errFlood
 			return
 		}
 		c.n.recv.Add(int64(len(frame) + 4))

@@ -17,6 +17,10 @@ func (st *loopState) handle(ev event) {
 	if p == nil {
 		return
 	}
+	if errors.Is(ev.err, errFlood) {
+		st.ban(p, ev.err)
+		return
+	}
 	if ev.err != nil {
 		st.dropPeer(p)
 		return
