@@ -180,23 +180,27 @@ func (b *Buffer) Get(n uint32) *Piece {
 	return nil
 }
 
-// Data reads the bytes of complete piece n.
+// Data reads the bytes of complete piece n. Reads happen outside the buffer's lock (a complete
+// piece is never written again; one evicted meanwhile fails to read), so a slow disk delays only
+// its reader, not the swarm.
 func (b *Buffer) Data(n uint32) ([]byte, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	p := b.pieces[n]
-	if p == nil || !p.Complete {
+	ok := p != nil && p.Complete
+	b.mu.Unlock()
+	if !ok {
 		return nil, fmt.Errorf("piece %d: not held", n)
 	}
 	return b.store.ReadAt(n, 0, int(p.Header.Length))
 }
 
-// Block reads block i of complete piece n.
+// Block reads block i of complete piece n (outside the lock, as Data).
 func (b *Buffer) Block(n uint32, i int) ([]byte, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	p := b.pieces[n]
-	if p == nil || !p.Complete || i < 0 || i >= len(p.Header.Blocks) {
+	ok := p != nil && p.Complete && i >= 0 && i < len(p.Header.Blocks)
+	b.mu.Unlock()
+	if !ok {
 		return nil, fmt.Errorf("piece %d block %d: not held", n, i)
 	}
 	return b.store.ReadAt(n, i*b.blockLen, p.Header.BlockSize(i, b.blockLen))

@@ -150,3 +150,32 @@ func dirSize(t *testing.T, dir string) int64 {
 	}
 	return total
 }
+
+// slowStore takes a second for every read, as a disk under load might.
+type slowStore struct{ *MemoryStore }
+
+func (s slowStore) ReadAt(n uint32, off, size int) ([]byte, error) {
+	time.Sleep(time.Second)
+	return s.MemoryStore.ReadAt(n, off, size)
+}
+
+// A reader's slow read holds no lock: the swarm adds pieces and answers for the window meanwhile.
+func TestSlowReadDoesNotBlockTheBuffer(t *testing.T) {
+	b := New(1000, 1<<20, slowStore{NewMemoryStore()})
+	h, data := piece(1, true, 3000)
+	if err := b.AddComplete(h, data); err != nil {
+		t.Fatal(err)
+	}
+	go b.NewReader().Next(context.Background())
+	go b.Block(1, 0)
+	time.Sleep(100 * time.Millisecond) // both are reading
+	began := time.Now()
+	h2, data2 := piece(2, false, 3000)
+	if err := b.AddComplete(h2, data2); err != nil {
+		t.Fatal(err)
+	}
+	b.Window()
+	if took := time.Since(began); took > 300*time.Millisecond {
+		t.Fatalf("adding a piece waited %v for a slow read", took)
+	}
+}

@@ -56,12 +56,12 @@ func (r *Reader) Next(ctx context.Context) (Chunk, error) {
 		b.mu.Lock()
 		p, gap := r.step()
 		ch := b.notify
+		b.mu.Unlock()
 		var data []byte
 		var err error
-		if p != nil {
+		if p != nil { // outside the lock: a complete piece is never written again
 			data, err = b.store.ReadAt(p.Header.Number, 0, int(p.Header.Length))
 		}
-		b.mu.Unlock()
 		if p != nil && err == nil {
 			r.lastTime = p.Header.Time
 			return Chunk{Header: p.Header, Data: data, Gap: gap}, nil
