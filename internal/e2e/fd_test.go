@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,4 +80,66 @@ func tcpAPIAnswers(addr string) bool {
 	c.Write([]byte("HELLOBG version=3\r\n"))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "HELLOTS")
+}
+
+// 2,000 idle keep-alive connections to the player API: at most MaxPlayerConns (1,024) are kept,
+// the rest are closed at once, the engine's memory grows by a bounded amount, and a new request
+// is answered as soon as they are gone.
+func TestIdleConnectionsToThePlayerAPIAreCapped(t *testing.T) {
+	httpPort := freePort(t, "")
+	v := start(t, "viewer", binary, "--bind", "127.0.0.191", "--port", "0", "--http-port", strconv.Itoa(httpPort),
+		"--api-port", "0", "--cache-dir", filepath.Join(t.TempDir(), "c"))
+	version := fmt.Sprintf("http://127.0.0.1:%d/webui/api/service?method=get_version", httpPort)
+	for deadline := time.Now().Add(10 * time.Second); !httpOK(version); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the player API does not answer:\n%s", v.out.String())
+		}
+	}
+	before := rssOf(t, v.cmd.Process.Pid)
+	var held []net.Conn
+	answered := 0
+	for range 2000 {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		fmt.Fprintf(c, "GET /webui/api/service?method=get_version HTTP/1.1\r\nHost: x\r\n\r\n")
+		if line, err := bufio.NewReader(c).ReadString('\n'); err == nil && strings.Contains(line, "200") {
+			answered++ // and the connection stays open, idle
+		}
+	}
+	grown := rssOf(t, v.cmd.Process.Pid) - before
+	t.Logf("2,000 idle connections: %d answered and kept, the engine grew by %d KiB", answered, grown>>10)
+	if answered > 1024 || answered < 1000 {
+		t.Errorf("%d connections answered, want the cap (1,024)", answered)
+	}
+	if grown > 64<<20 {
+		t.Errorf("the engine grew by %d MiB for idle connections", grown>>20)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	for deadline := time.Now().Add(2 * time.Second); !httpOK(version); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no answer after the idle connections closed")
+		}
+	}
+}
+
+// rssOf is a process's resident memory in bytes.
+func rssOf(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
 }

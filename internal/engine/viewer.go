@@ -11,11 +11,21 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engineapi"
+	"github.com/aceswarm/aceswarm/internal/listen"
 	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/playerapi"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/version"
 	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// Bounds of the viewer's ports (docs/http-api.md): connections open at once on the player API
+// (players and API calls; one over it is closed at once) and on the TCP API, and the size of a
+// request's line and headers. Idle connections close after 30 s, silent ones after 10 s.
+const (
+	MaxPlayerConns = 1024
+	MaxAPIConns    = 256
+	maxHeaderBytes = 64 << 10
 )
 
 // viewer serves the player API and the TCP engine API, adapters over one playback core that
@@ -49,13 +59,13 @@ func newViewer(n *Node) (*viewer, error) {
 func (v *viewer) run(ctx context.Context) error {
 	v.wg.Go(func() { v.core.Run(ctx) })
 	v.startEngineAPI(ctx, v.api)
-	srv := &http.Server{Handler: v.api, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: v.api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	v.n.log.Info("player API listening", "addr", v.n.api.Addr().String())
 	go func() {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	err := srv.Serve(v.n.api)
+	err := srv.Serve(listen.Cap(v.n.api, MaxPlayerConns, 0))
 	v.wg.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -94,7 +104,7 @@ func (v *viewer) startEngineAPI(ctx context.Context, api *playerapi.Handler) {
 	}
 	port := v.n.api.Addr().(*net.TCPAddr).Port
 	srv := engineapi.New(engineapi.Config{
-		Listener: ln, HTTPPort: port, Version: version.Version, VersionCode: playerapi.VersionCode(version.Version),
+		Listener: listen.Cap(ln, MaxAPIConns, 0), HTTPPort: port, Version: version.Version, VersionCode: playerapi.VersionCode(version.Version),
 		Admit: func(a net.Addr) bool {
 			ap, err := netip.ParseAddrPort(a.String())
 			return err == nil && api.Allowed(ap.Addr())

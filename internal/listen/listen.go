@@ -8,6 +8,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -53,4 +55,70 @@ func passing(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Cap wraps ln so that at most max of its connections are open at once (0: no bound), at most
+// perAddr from one address (0: no bound): a connection over a cap is closed as soon as it is
+// accepted, so a flood of idle connections costs a bounded number of descriptors and goroutines
+// and newcomers learn at once that they must come back.
+func Cap(ln net.Listener, max, perAddr int) net.Listener {
+	return &capped{Listener: ln, max: max, perAddr: perAddr, byAddr: map[netip.Addr]int{}}
+}
+
+type capped struct {
+	net.Listener
+	max, perAddr int
+
+	mu     sync.Mutex // guards open, byAddr
+	open   int
+	byAddr map[netip.Addr]int
+}
+
+func (c *capped) Accept() (net.Conn, error) {
+	for {
+		nc, err := c.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+		a := ap.Addr().Unmap()
+		c.mu.Lock()
+		over := (c.max > 0 && c.open >= c.max) || (c.perAddr > 0 && c.byAddr[a] >= c.perAddr)
+		if !over {
+			c.open++
+			c.byAddr[a]++
+		}
+		c.mu.Unlock()
+		if over {
+			nc.Close()
+			continue
+		}
+		return &cappedConn{Conn: nc, l: c, addr: a}, nil
+	}
+}
+
+// Open is the number of connections open now.
+func (c *capped) Open() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open
+}
+
+type cappedConn struct {
+	net.Conn
+	l    *capped
+	addr netip.Addr
+	once sync.Once
+}
+
+func (c *cappedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		c.l.open--
+		if c.l.byAddr[c.addr]--; c.l.byAddr[c.addr] <= 0 {
+			delete(c.l.byAddr, c.addr)
+		}
+		c.l.mu.Unlock()
+	})
+	return c.Conn.Close()
 }

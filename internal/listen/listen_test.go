@@ -59,3 +59,53 @@ func TestAcceptOutlivesEMFILE(t *testing.T) {
 		t.Fatal("an ended context did not end Accept")
 	}
 }
+
+// Connections over the total or the per-address cap are closed at once; closing one makes room.
+func TestCap(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := Cap(ln, 3, 2)
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			nc, err := c.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- nc
+		}
+	}()
+	dial := func(from string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		nc, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return nc
+	}
+	closedSoon := func(nc net.Conn) bool {
+		nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err := nc.Read(make([]byte, 1))
+		ne, ok := err.(net.Error)
+		return err != nil && !(ok && ne.Timeout())
+	}
+	a1, a2 := dial("127.0.0.1"), dial("127.0.0.1")
+	if a3 := dial("127.0.0.1"); !closedSoon(a3) {
+		t.Fatal("a third connection from one address was kept (per-address cap 2)")
+	}
+	b1 := dial("127.0.0.2")
+	if b2 := dial("127.0.0.2"); !closedSoon(b2) {
+		t.Fatal("a fourth connection was kept (cap 3)")
+	}
+	if closedSoon(a1) || closedSoon(a2) || closedSoon(b1) {
+		t.Fatal("a connection within the caps was closed")
+	}
+	(<-accepted).Close()
+	if b3 := dial("127.0.0.2"); closedSoon(b3) {
+		t.Fatal("no room after a close")
+	}
+}

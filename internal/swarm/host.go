@@ -43,7 +43,7 @@ type Host struct {
 // NewHost returns a host on a listening socket; it starts nothing.
 func NewHost(ln net.Listener, peerID [20]byte, handler http.Handler, log *slog.Logger) *Host {
 	return &Host{
-		PeerID: peerID, ln: ln, handler: handler, log: log,
+		PeerID: peerID, ln: listen.Cap(ln, 0, MaxConnsPerAddress), handler: handler, log: log,
 		httpLn: newChanListener(ln.Addr()), sessions: map[transport.InfoHash]*Session{},
 	}
 }
@@ -73,9 +73,13 @@ func (h *Host) session(ih transport.InfoHash) *Session {
 	return h.sessions[ih]
 }
 
+// MaxConnsPerAddress bounds the connections one address may hold open on a node's port (peers
+// and web requests together); more are closed at once.
+const MaxConnsPerAddress = 64
+
 // Run accepts connections until ctx ends.
 func (h *Host) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10}
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(h.httpLn) })
 	go func() {
