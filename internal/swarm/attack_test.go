@@ -253,3 +253,50 @@ func TestMessageFloodIsCut(t *testing.T) {
 		}
 	}
 }
+
+// What breaks the protocol, and headers that are forged or replayed, end the connection and ban
+// the sender; the viewer plays on.
+func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.110", Config{Role: wire.RoleSource, File: f})
+	viewer := startNode(t, ctx, "127.0.1.111", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	readPieces(t, ctx, viewer.sess, 3)
+	time.Sleep(3 * time.Second) // 60 pieces: the first ones are long out of the window
+	_, sbuf := src.sess.File()
+	old := sbuf.Get(1000)
+	if old == nil {
+		t.Fatal("the source no longer holds piece 1000")
+	}
+	forged := *sbuf.Newest()
+	forged.Signature[0] ^= 0xff
+	hello := &wire.Message{Type: wire.Hello, Role: wire.RoleSupport, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}
+	for i, tc := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"oversized frame", []byte{0x7f, 0xff, 0xff, 0xff}},
+		{"unparsable message", []byte{0, 0, 0, 2, byte(wire.Have), 1}},
+		{"forged header", (&wire.Message{Type: wire.Header, Header: &forged}).Append(nil)},
+		{"replayed header", (&wire.Message{Type: wire.Header, Header: old.Header}).Append(nil)},
+	} {
+		ip := "127.0.1." + strconv.Itoa(112+i)
+		a := attack(t, ip, viewer.addr, f.InfoHash())
+		a.send(hello)
+		a.nc.Write(tc.raw)
+		if !a.hungUp(5 * time.Second) {
+			t.Fatalf("%s: not hung up", tc.name)
+		}
+		if again := attack(t, ip, viewer.addr, f.InfoHash()); !again.hungUp(3 * time.Second) {
+			t.Fatalf("%s: not banned", tc.name)
+		}
+	}
+	got := readPieces(t, ctx, viewer.sess, 20)
+	for k := 1; k < len(got); k++ {
+		if got[k].Header.Number != got[k-1].Header.Number+1 {
+			t.Fatalf("piece %d after %d", got[k].Header.Number, got[k-1].Header.Number)
+		}
+	}
+}

@@ -130,3 +130,16 @@ func (st *loopState) learnEdge(now time.Time) {
 		}
 	}
 }
+
+// replayed tells whether a HEADER message, pushed or answered, is for a piece so old that no
+// node asked for it or would push it: one lookahead behind where this node started fetching, and
+// not asked for (a lagging peer's HELLO may carry an old header; a HEADER message may not).
+func (st *loopState) replayed(h *wire.PieceHeader) bool {
+	if _, asked := st.hdrPending[h.Number]; asked {
+		return false
+	}
+	if _, asked := st.edgeAsked[h.Number]; asked {
+		return false
+	}
+	return st.started && h.Number+lookahead < st.next
+}

@@ -3,6 +3,7 @@ package swarm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -17,7 +18,7 @@ func (st *loopState) handle(ev event) {
 	if p == nil {
 		return
 	}
-	if errors.Is(ev.err, errFlood) {
+	if errors.Is(ev.err, errFlood) || errors.Is(ev.err, wire.ErrProtocol) {
 		st.ban(p, ev.err)
 		return
 	}
@@ -49,6 +50,10 @@ func (st *loopState) handle(ev event) {
 	case wire.GetHeader:
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
+		if st.replayed(m.Header) {
+			st.ban(p, fmt.Errorf("replayed the header of piece %d, long gone from the live window", m.Header.Number))
+			return
+		}
 		if p.mayDownload { // --download-from: nothing is taken from other nodes, pushed or not
 			st.onHeader(p, m.Header)
 		}
@@ -142,7 +147,10 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	_, asked := st.hdrPending[h.Number]
 	delete(st.hdrPending, h.Number)
 	delete(st.edgeAsked, h.Number)
-	if buf.Header(h.Number) != nil {
+	if known := buf.Header(h.Number); known != nil {
+		if !bytes.Equal(known.Marshal(), h.Marshal()) { // the one held was verified: this is not it
+			st.ban(p, fmt.Errorf("header of piece %d differs from the verified one", h.Number))
+		}
 		return
 	}
 	if err := h.Verify(f.Key(), st.s.cfg.InfoHash, int(f.Info.PieceLength), int(f.Info.BlockLength)); err != nil {

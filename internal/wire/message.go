@@ -149,7 +149,7 @@ func ReadFrame(r io.Reader, buf []byte) ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(lb[:])
 	if n > MaxFrame {
-		return nil, fmt.Errorf("frame of %d bytes exceeds %d", n, MaxFrame)
+		return nil, fmt.Errorf("%w: frame of %d bytes exceeds %d", ErrProtocol, n, MaxFrame)
 	}
 	if cap(buf) < int(n) {
 		buf = make([]byte, n)
@@ -161,6 +161,10 @@ func ReadFrame(r io.Reader, buf []byte) ([]byte, error) {
 
 var errShort = errors.New("short payload")
 
+// ErrProtocol marks what breaks the protocol (a frame too large, a message that does not parse),
+// as opposed to a connection that failed.
+var ErrProtocol = errors.New("protocol violation")
+
 // Decode parses a frame's bytes (type and payload). Data fields alias b.
 func Decode(b []byte) (*Message, error) {
 	if len(b) == 0 {
@@ -168,7 +172,7 @@ func Decode(b []byte) (*Message, error) {
 	}
 	m := &Message{Type: Type(b[0])}
 	if err := m.decodePayload(b[1:]); err != nil {
-		return nil, fmt.Errorf("message type %d: %w", m.Type, err)
+		return nil, fmt.Errorf("%w: message type %d: %w", ErrProtocol, m.Type, err)
 	}
 	return m, nil
 }
