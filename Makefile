@@ -40,6 +40,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=20s ./internal/transport/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./internal/ipfilter/
 	$(GO) test -run='^$$' -fuzz=FuzzParseConfig -fuzztime=20s ./internal/metatracker/
+	$(GO) test -run='^$$' -fuzz=FuzzStream -fuzztime=20s ./internal/mpegts/
+	$(GO) test -run='^$$' -fuzz=FuzzSegmenter -fuzztime=20s ./internal/hls/
+	$(GO) test -run='^$$' -fuzz=FuzzIngest -fuzztime=20s ./internal/fanout/
+	$(GO) test -run='^$$' -fuzz=FuzzRequest -fuzztime=20s ./internal/playerapi/
+	$(GO) test -run='^$$' -fuzz=FuzzLine -fuzztime=20s ./internal/engineapi/
 
 # Re-make the embedded test clip (needs ffmpeg).
 clip:

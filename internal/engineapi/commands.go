@@ -20,6 +20,9 @@ import (
 // handle runs one command line; it returns false when the connection should end.
 func (c *client) handle(ctx context.Context, wg *sync.WaitGroup, line string) bool {
 	words := strings.Fields(line)
+	if len(words) == 0 { // a line of blanks: nothing to do (it used to crash the engine)
+		return true
+	}
 	cmd, args := words[0], words[1:]
 	switch cmd {
 	case "HELLOBG":

@@ -148,3 +148,36 @@ func TestIngestReconnectSplicesAtKeyframe(t *testing.T) {
 		t.Fatal("no video after the splice")
 	}
 }
+
+// FuzzIngest feeds arbitrary upstream bytes, with reconnects and skips: nothing panics, the ring
+// holds whole packets, and every access point is at a packet of the ring.
+func FuzzIngest(f *testing.F) {
+	f.Add(synth.New(2_000_000).Frame(time.Unix(0, 0)), uint8(3))
+	f.Add([]byte{0x47, 0x40, 0, 0x10}, uint8(0))
+	f.Fuzz(func(t *testing.T, b []byte, every uint8) {
+		r := NewRing(1 << 20)
+		t0 := time.Unix(1000, 0)
+		g := NewIngest(r, t0)
+		g.fallback, g.fallbackEvery = 0, 0
+		for i := 0; len(b) > 0; i++ {
+			k := min(len(b), 1+int(every)*50)
+			g.Write(b[:k], t0.Add(time.Duration(i)*time.Millisecond))
+			b = b[k:]
+			switch {
+			case every > 0 && i%int(every) == 1:
+				g.Reconnect(t0)
+			case every > 0 && i%int(every) == 2:
+				g.Skip(t0)
+			}
+		}
+		all := ringBytes(r)
+		if len(all)%mpegts.PacketSize != 0 {
+			t.Fatalf("the ring holds %d bytes: not whole packets", len(all))
+		}
+		for _, rp := range r.raps {
+			if rp.Off%mpegts.PacketSize != 0 || rp.Off > r.end {
+				t.Fatalf("access point at %d of %d", rp.Off, r.end)
+			}
+		}
+	})
+}

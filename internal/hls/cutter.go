@@ -80,10 +80,13 @@ func (c *cutter) cutAt(now time.Duration, emit emitFunc) {
 }
 
 // gap ends the current segment with tail; the next starts at the next access point, after a
-// discontinuity (none before the first segment).
+// discontinuity (none before the first segment). A segment that lasted no stream time at all
+// (a gap right after an access point) is left out: a playlist cannot list a segment of 0 s.
 func (c *cutter) gap(tail []byte, emit emitFunc) {
 	if c.cur != nil {
-		emit(append(c.cur, tail...), c.clock.now-c.start, c.disc)
+		if dur := c.clock.now - c.start; dur > 0 {
+			emit(append(c.cur, tail...), dur, c.disc)
+		}
 		c.disc = true
 	}
 	c.cur, c.patAt, c.rest = nil, -1, c.rest[:0]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -127,4 +128,30 @@ func TestAllowRemoteAndIntranetAccess(t *testing.T) {
 	if get(h, remote, "/webui/api/service?method=get_version").Code != http.StatusOK {
 		t.Fatal("remote access: still refused")
 	}
+}
+
+// FuzzRequest sends arbitrary query strings to every path of the player API (no stream can start
+// here): no panic, and every answer is a status with at most one line of text or JSON.
+func FuzzRequest(f *testing.F) {
+	for _, q := range []string{"/ace/getstream?infohash=" + ih + "&format=json", "/ace/manifest.m3u8?url=http%3A%2F%2F127.0.0.1%3A6878%2F",
+		"/server/api?method=analyze_content&query=acestream%3A%3Fcontent_id%3D" + ih, "/ace/cmd/" + ih + "/k?method=liveseek&pos=x",
+		"/ace/getstream?direct_url=file:///etc/passwd", "/webui/api/service?method=get_version&format=jsonp&callback=a.b"} {
+		f.Add(q)
+	}
+	noNetwork := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no network in this test")
+	}}}
+	h := newHandler(Config{Client: noNetwork}, &refusingStreams{})
+	f.Fuzz(func(t *testing.T, target string) {
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:6878"+target, nil)
+		if err != nil || req.URL.Host != "127.0.0.1:6878" {
+			return
+		}
+		req.RemoteAddr = "127.0.0.1:1"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code == 0 || strings.Count(strings.TrimSpace(w.Body.String()), "\n") > 0 {
+			t.Fatalf("%s: %d %q", target, w.Code, w.Body.String())
+		}
+	})
 }
