@@ -87,7 +87,8 @@ func tcpAPIAnswers(addr string) bool {
 // is answered as soon as they are gone.
 func TestIdleConnectionsToThePlayerAPIAreCapped(t *testing.T) {
 	httpPort := freePort(t, "")
-	v := start(t, "viewer", binary, "--bind", "127.0.0.191", "--port", "0", "--http-port", strconv.Itoa(httpPort),
+	// the memory is measured without the race detector's
+	v := start(t, "viewer", plainBinary(t), "--bind", "127.0.0.191", "--port", "0", "--http-port", strconv.Itoa(httpPort),
 		"--api-port", "0", "--cache-dir", filepath.Join(t.TempDir(), "c"))
 	version := fmt.Sprintf("http://127.0.0.1:%d/webui/api/service?method=get_version", httpPort)
 	for deadline := time.Now().Add(10 * time.Second); !httpOK(version); time.Sleep(100 * time.Millisecond) {
