@@ -14,7 +14,9 @@ type RawPiece struct {
 }
 
 // Cutter cuts packets into pieces: a new piece at every video keyframe (beginning with the
-// current PAT and PMT), and otherwise when a piece reaches its duration or its largest size.
+// current PAT and PMT), and otherwise when a piece reaches its duration or its largest size. On a
+// channel without video (radio), a piece begins, with PAT and PMT, at the first frame of the
+// audio stream once the duration is reached, and counts as a keyframe piece: players start there.
 // Continuity counters are rewritten so the inserted PAT/PMT keep the stream continuous.
 type Cutter struct {
 	maxLen int
@@ -37,7 +39,13 @@ func (c *Cutter) Feed(pkts []byte, now time.Time) []RawPiece {
 	for ; len(pkts) >= mpegts.PacketSize; pkts = pkts[mpegts.PacketSize:] {
 		p := mpegts.Packet(pkts[:mpegts.PacketSize])
 		key := c.an.Feed(p)
-		if len(c.cur) > 0 && (key || len(c.cur)+mpegts.PacketSize > c.maxLen || now.Sub(c.start) >= c.dur) {
+		age := now.Sub(c.start)
+		if c.an.AudioStart(p) { // a radio channel: a piece starts at a frame once it is due
+			key = len(c.cur) == 0 || age >= c.dur
+		}
+		full := len(c.cur)+mpegts.PacketSize > c.maxLen
+		late := age >= c.dur && (c.an.Program.HasVideo || age >= 2*c.dur) // no frame start found
+		if len(c.cur) > 0 && (key || full || late) {
 			out = append(out, c.take())
 		}
 		if len(c.cur) == 0 {

@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Streams other than H.264 with audio play through a source and a viewer engine: an audio-only
+// MP2 radio channel (each audio frame a random access point), HEVC and MPEG-2 video. Each clip
+// is made by ffmpeg; a player's first byte is timed and ffmpeg -xerror decodes 8 s.
+func TestOtherCodecsPlay(t *testing.T) {
+	needFFmpeg(t)
+	for i, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"mp2 radio", []string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "mp2", "-b:a", "128k"}},
+		{"hevc", []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "libx265", "-preset", "ultrafast",
+			"-x265-params", "keyint=50:min-keyint=50:log-level=error", "-b:v", "300k"}},
+		{"mpeg2", []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "mpeg2video", "-g", "25", "-b:v", "500k"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			clip := filepath.Join(dir, "clip.ts")
+			args := append([]string{"-nostdin", "-v", "error"}, tc.args...)
+			args = append(args, "-t", "12", "-f", "mpegts", clip)
+			if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+				t.Fatalf("ffmpeg: %v %s", err, out)
+			}
+			srcIP := "127.0.0." + strconv.Itoa(200+2*i)
+			node(t, "source", "--stream-source-node", "--port", strconv.Itoa(freePort(t, srcIP)), "--bind", srcIP,
+				"--source", clip, "--source-loop", "--name", "c", "--title", "C", "--quality", "SD", "--category", "music",
+				"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src"))
+			acelive := filepath.Join(dir, "c.acelive")
+			waitFile(t, acelive, 15*time.Second)
+			httpPort := freePort(t, "")
+			node(t, "viewer", "--bind", "127.0.0."+strconv.Itoa(201+2*i), "--port", "0", "--http-port", strconv.Itoa(httpPort),
+				"--api-port", "0", "--cache-dir", filepath.Join(dir, "viewer"))
+			url := "http://127.0.0.1:" + strconv.Itoa(httpPort) + "/ace/getstream?url=" + acelive
+			time.Sleep(time.Second)
+			d, err := firstByte(context.Background(), url, 188*20)
+			if err != nil {
+				t.Fatalf("first byte: %v", err)
+			}
+			t.Logf("%s: first byte after %v", tc.name, d)
+			play(t, "player", url, 8).mustSucceed(t, 60*time.Second)
+		})
+	}
+}
