@@ -2,16 +2,21 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/testclip"
 )
 
-// Streams other than H.264 with audio play through a source and a viewer engine: an audio-only
-// MP2 radio channel (each audio frame a random access point), HEVC and MPEG-2 video. Each clip
-// is made by ffmpeg; a player's first byte is timed and ffmpeg -xerror decodes 8 s.
+// Streams other than one H.264 program with audio play through a source and a viewer engine: an
+// audio-only MP2 radio channel (each audio frame a random access point), HEVC and MPEG-2 video
+// (clips made by ffmpeg), and a DVB-like multiplex (a radio program listed first, the video
+// program's PMT spanning two packets; testclip.Multiplex). A player's first byte is timed and
+// ffmpeg -xerror decodes 8 s.
 func TestOtherCodecsPlay(t *testing.T) {
 	needFFmpeg(t)
 	for i, tc := range []struct {
@@ -22,14 +27,19 @@ func TestOtherCodecsPlay(t *testing.T) {
 		{"hevc", []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "libx265", "-preset", "ultrafast",
 			"-x265-params", "keyint=50:min-keyint=50:log-level=error", "-b:v", "300k"}},
 		{"mpeg2", []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "mpeg2video", "-g", "25", "-b:v", "500k"}},
+		{"dvb multiplex", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			clip := filepath.Join(dir, "clip.ts")
-			args := append([]string{"-nostdin", "-v", "error"}, tc.args...)
-			args = append(args, "-t", "12", "-f", "mpegts", clip)
-			if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-				t.Fatalf("ffmpeg: %v %s", err, out)
+			if tc.args == nil {
+				os.WriteFile(clip, testclip.Multiplex(), 0o644)
+			} else {
+				args := append([]string{"-nostdin", "-v", "error"}, tc.args...)
+				args = append(args, "-t", "12", "-f", "mpegts", clip)
+				if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+					t.Fatalf("ffmpeg: %v %s", err, out)
+				}
 			}
 			srcIP := "127.0.0." + strconv.Itoa(200+2*i)
 			node(t, "source", "--stream-source-node", "--port", strconv.Itoa(freePort(t, srcIP)), "--bind", srcIP,

@@ -34,9 +34,15 @@ func tsPacket(pid uint16, pusi bool, cc uint8, payload []byte) []byte {
 
 // radioPSI is a PAT and a PMT for one program with one AAC stream on PID 0x101.
 func radioPSI(cc uint8) []byte {
-	pat := []byte{0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe1, 0x00, 0, 0, 0, 0}
-	pmt := []byte{0, 0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe1, 0x01, 0xf0, 0, 0x0f, 0xe1, 0x01, 0xf0, 0, 0, 0, 0, 0}
-	return append(tsPacket(0, true, cc, pat), tsPacket(0x100, true, cc, pmt)...)
+	pat := withCRC([]byte{0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe1, 0x00})
+	pmt := withCRC([]byte{0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe1, 0x01, 0xf0, 0, 0x0f, 0xe1, 0x01, 0xf0, 0})
+	return append(tsPacket(0, true, cc, append([]byte{0}, pat...)), tsPacket(0x100, true, cc, append([]byte{0}, pmt...))...)
+}
+
+// withCRC appends a section's CRC-32.
+func withCRC(s []byte) []byte {
+	c := mpegts.CRC32(s)
+	return append(s, byte(c>>24), byte(c>>16), byte(c>>8), byte(c))
 }
 
 // ringBytes returns everything the ring holds.

@@ -2,12 +2,22 @@ package mpegts
 
 import "bytes"
 
-// Analyzer follows a stream packet by packet: it learns the program from the PAT and PMT, keeps
-// the latest PAT and PMT packets, and finds keyframes.
+// Analyzer follows a stream packet by packet: it learns the programs from the PAT and their PMTs
+// (sections may span packets; each is CRC-checked), follows one program — the first with video
+// in the PAT's order, else the first — keeps the packets of the latest PAT and of that program's
+// PMT, and finds keyframes.
 type Analyzer struct {
 	Program Program
-	pat     []byte
-	pmt     []byte
+	pat     []byte // packets of the latest PAT
+	pmt     []byte // packets of the followed program's latest PMT
+	progs   [][2]uint16
+	pmts    map[uint16]pmtInfo // by PMT PID
+	asm     map[uint16]*assembler
+}
+
+type pmtInfo struct {
+	prog Program
+	pkts []byte
 }
 
 // Feed looks at one packet and reports whether a video keyframe starts in it.
@@ -15,13 +25,23 @@ func (a *Analyzer) Feed(p Packet) (keyframe bool) {
 	pid := p.PID()
 	switch {
 	case pid == 0:
-		if pmt, ok := parsePAT(p); ok {
-			a.Program.PMTPID = pmt
-			a.pat = append(a.pat[:0], p...)
+		if sec, pkts := a.assemble(p); sec != nil {
+			if progs, ok := parsePAT(sec); ok {
+				a.progs, a.pat = progs, pkts
+				a.choose()
+			}
 		}
-	case pid == a.Program.PMTPID && a.Program.PMTPID != 0:
-		if parsePMT(p, &a.Program) {
-			a.pmt = append(a.pmt[:0], p...)
+	case a.isPMT(pid):
+		if sec, pkts := a.assemble(p); sec != nil {
+			var prog Program
+			if parsePMT(sec, &prog) {
+				prog.PMTPID = pid
+				if a.pmts == nil {
+					a.pmts = map[uint16]pmtInfo{}
+				}
+				a.pmts[pid] = pmtInfo{prog, pkts}
+				a.choose()
+			}
 		}
 	case a.Program.HasVideo && pid == a.Program.VideoPID && p.PUSI():
 		return p.RandomAccess() || hasIDR(esPayload(p), a.Program.VideoType)
@@ -29,12 +49,62 @@ func (a *Analyzer) Feed(p Packet) (keyframe bool) {
 	return false
 }
 
-// PSI returns copies of the latest PAT and PMT packets, or nil before both were seen.
+func (a *Analyzer) assemble(p Packet) (section, pkts []byte) {
+	if a.asm == nil {
+		a.asm = map[uint16]*assembler{}
+	}
+	s := a.asm[p.PID()]
+	if s == nil {
+		s = &assembler{}
+		a.asm[p.PID()] = s
+	}
+	return s.feed(p)
+}
+
+func (a *Analyzer) isPMT(pid uint16) bool {
+	for _, pr := range a.progs {
+		if pr[1] == pid {
+			return true
+		}
+	}
+	return false
+}
+
+// choose follows the first program with video in the PAT's order, else the first whose PMT was
+// seen.
+func (a *Analyzer) choose() {
+	var first *pmtInfo
+	for _, pr := range a.progs {
+		info, ok := a.pmts[pr[1]]
+		if !ok {
+			continue
+		}
+		if info.prog.HasVideo {
+			a.Program, a.pmt = info.prog, info.pkts
+			return
+		}
+		if first == nil {
+			first = &info
+		}
+	}
+	if first != nil {
+		a.Program, a.pmt = first.prog, first.pkts
+	}
+}
+
+// PSI returns copies of the packets of the latest PAT and PMT, one by one, or nil before both
+// were seen.
 func (a *Analyzer) PSI() [][]byte {
 	if a.pat == nil || a.pmt == nil {
 		return nil
 	}
-	return [][]byte{bytes.Clone(a.pat), bytes.Clone(a.pmt)}
+	var out [][]byte
+	for _, b := range [][]byte{a.pat, a.pmt} {
+		for ; len(b) >= PacketSize; b = b[PacketSize:] {
+			out = append(out, bytes.Clone(b[:PacketSize]))
+		}
+	}
+	return out
 }
 
 // PSILeadIn: a PAT this few bytes before a keyframe (with its PMT) leads into it, so a player or a
