@@ -1,7 +1,7 @@
 # One front door for the tests: make test.
 GO ?= go
 
-.PHONY: test tools build fuzz clip
+.PHONY: test tools build fuzz clip soak
 
 test: tools
 	$(GO) vet ./...
@@ -45,6 +45,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzIngest -fuzztime=20s ./internal/fanout/
 	$(GO) test -run='^$$' -fuzz=FuzzRequest -fuzztime=20s ./internal/playerapi/
 	$(GO) test -run='^$$' -fuzz=FuzzLine -fuzztime=20s ./internal/engineapi/
+
+# 30 minutes of a small swarm with churn; memory and open files must stay flat (not in CI).
+soak:
+	scripts/soak.sh 30m
 
 # Re-make the embedded test clip (needs ffmpeg).
 clip:
