@@ -38,7 +38,21 @@ type Buffer struct {
 	bytes    int64
 	keyframe uint32 // newest complete piece with a keyframe
 	hasKey   bool
+	gone     uint32 // pieces below it will never come (see Gone)
 	notify   chan struct{}
+}
+
+// Gone tells that no piece numbered below n will ever come (the source holds nothing older, as
+// after its restart): readers waiting for one go on at the next keyframe piece at once instead
+// of after SkipAfter.
+func (b *Buffer) Gone(n uint32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.gone {
+		b.gone = n
+		close(b.notify)
+		b.notify = make(chan struct{})
+	}
 }
 
 // New returns an empty buffer holding at most limit bytes of piece data in store (in memory

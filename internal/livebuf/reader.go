@@ -97,7 +97,7 @@ func (r *Reader) step() (*Piece, bool) {
 		r.gap = false
 		return p, gap
 	}
-	if r.gap || r.overdue() {
+	if r.gap || r.overdue() || r.cursor < b.gone {
 		r.skipToKeyframe()
 	}
 	return nil, false

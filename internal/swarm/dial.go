@@ -32,6 +32,22 @@ type knownAddr struct {
 	learned time.Time
 }
 
+// backoff is how long to wait before dialing again after a failure: 2 s, doubling, at most
+// maxBackoff; an address that answered before (a node restarting, most likely) is tried every
+// second for its first goodRetries failures.
+func (k *knownAddr) backoff() time.Duration {
+	exp := k.fails
+	if k.good {
+		if exp <= goodRetries {
+			return time.Second
+		}
+		exp -= goodRetries
+	}
+	return min(maxBackoff, time.Second<<min(exp, 5))
+}
+
+const goodRetries = 8
+
 type dialResult struct {
 	addr netip.AddrPort
 	nc   net.Conn
@@ -139,7 +155,7 @@ func (st *loopState) dialDone(r dialResult) {
 	if r.err != nil {
 		if k != nil {
 			k.fails++
-			k.next = time.Now().Add(min(maxBackoff, time.Second<<min(k.fails, 5)))
+			k.next = time.Now().Add(k.backoff())
 		}
 		st.s.log.Debug("dial failed", "addr", r.addr.String(), "err", r.err)
 		return

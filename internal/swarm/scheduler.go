@@ -37,6 +37,10 @@ func (st *loopState) schedule() {
 	if hi >= lookahead && st.next < hi-lookahead {
 		st.next = hi - lookahead
 	}
+	if first, ok := st.sourceFirst(); ok && first > st.next && st.nobodyHas(st.next, first) { // they will never come
+		st.next = first
+		buf.Gone(first)
+	}
 	for st.next <= hi && buf.Get(st.next) != nil {
 		st.next++
 	}
@@ -63,6 +67,31 @@ func (st *loopState) newest() (uint32, bool) {
 		}
 	}
 	return hi, ok
+}
+
+// sourceFirst is the oldest piece a connected source holds, if it is at or before the verified
+// edge: no older piece will come (a source keeps the longest window; after a restart it holds
+// nothing from before).
+func (st *loopState) sourceFirst() (uint32, bool) {
+	for _, p := range st.peers {
+		if p.hello && p.role == wire.RoleSource && !p.window.Empty && st.hasEdge && p.window.First <= st.edge {
+			return p.window.First, true
+		}
+	}
+	return 0, false
+}
+
+// nobodyHas tells whether no peer claims any piece in [from, to) (looking at most 64 pieces
+// far): a peer that only says it is the source cannot make this node skip pieces others hold.
+func (st *loopState) nobodyHas(from, to uint32) bool {
+	for n := from; n < to && n < from+64; n++ {
+		for _, p := range st.peers {
+			if p.has(n) {
+				return false
+			}
+		}
+	}
+	return to-from <= 64
 }
 
 // chooseStart picks, once, the newest keyframe piece a peer holds at or before the verified edge.
