@@ -4,13 +4,11 @@ import (
 	"encoding/hex"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/aceswarm/aceswarm/internal/testclip"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
@@ -62,14 +60,10 @@ func poison(t *testing.T, ip string, to netip.AddrPort, ih [20]byte, msgs ...*wi
 func TestWindowPoisoningDoesNotStopPlayers(t *testing.T) {
 	needFFmpeg(t)
 	dir := t.TempDir()
-	clip := filepath.Join(dir, "clip.ts")
-	os.WriteFile(clip, testclip.TS, 0o644)
 	srcIP, viewerIP := "127.0.0.160", "127.0.0.161"
 	srcPort, viewerPort, httpPort := freePort(t, srcIP), freePort(t, viewerIP), freePort(t, "")
-	node(t, "source", "--stream-source-node", "--port", strconv.Itoa(srcPort), "--bind", srcIP, "--source", clip, "--source-loop",
-		"--name", "p", "--title", "P", "--quality", "SD", "--category", "sport", "--bitrate", "400000",
-		"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src"))
-	acelive := filepath.Join(dir, "p.acelive")
+	args, acelive := clipSource(t, dir, srcIP, srcPort)
+	node(t, "source", args...)
 	waitFile(t, acelive, 10*time.Second)
 	ihHex := infohash(t, acelive)
 	var ih [20]byte

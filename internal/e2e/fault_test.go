@@ -51,14 +51,10 @@ func meterGaps(t *testing.T, url string) *gapMeter {
 func TestSupportNodeKilled(t *testing.T) {
 	needFFmpeg(t)
 	dir := t.TempDir()
-	clip := filepath.Join(dir, "clip.ts")
-	os.WriteFile(clip, testclip.TS, 0o644)
 	srcIP := "127.0.0.220"
 	srcPort := freePort(t, srcIP)
-	node(t, "source", "--stream-source-node", "--port", strconv.Itoa(srcPort), "--bind", srcIP, "--source", clip, "--source-loop",
-		"--name", "k", "--title", "K", "--quality", "SD", "--category", "sport", "--bitrate", "400000",
-		"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src"))
-	acelive := filepath.Join(dir, "k.acelive")
+	args, acelive := clipSource(t, dir, srcIP, srcPort)
+	node(t, "source", args...)
 	waitFile(t, acelive, 10*time.Second)
 	var supports []*proc
 	for i, ip := range []string{"127.0.0.221", "127.0.0.222"} {
@@ -83,4 +79,17 @@ func TestSupportNodeKilled(t *testing.T) {
 	if meter.ended.Load() || longest > 1500*time.Millisecond {
 		t.Fatalf("longest pause %v (ended: %v), want under 1.5 s", longest, meter.ended.Load())
 	}
+}
+
+// clipSource is the command line of a source node on ip, port, looping the test clip at
+// 400 kbit/s into dir; its transport file is dir/s.acelive.
+func clipSource(t *testing.T, dir, ip string, port int) (args []string, acelive string) {
+	t.Helper()
+	clip := filepath.Join(dir, "clip.ts")
+	if err := os.WriteFile(clip, testclip.TS, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--stream-source-node", "--port", strconv.Itoa(port), "--bind", ip, "--source", clip, "--source-loop",
+		"--name", "s", "--title", "S", "--quality", "SD", "--category", "sport", "--bitrate", "400000",
+		"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src")}, filepath.Join(dir, "s.acelive")
 }

@@ -2,14 +2,11 @@ package e2e
 
 import (
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aceswarm/aceswarm/internal/testclip"
 )
 
 // kill -9 of the source while a viewer plays, and the same command line again 3 s later: the
@@ -18,15 +15,9 @@ import (
 func TestSourceKilledAndRestarted(t *testing.T) {
 	needFFmpeg(t)
 	dir := t.TempDir()
-	clip := filepath.Join(dir, "clip.ts")
-	os.WriteFile(clip, testclip.TS, 0o644)
 	srcIP := "127.0.0.230"
-	srcPort := strconv.Itoa(freePort(t, srcIP))
-	args := []string{"--stream-source-node", "--port", srcPort, "--bind", srcIP, "--source", clip, "--source-loop",
-		"--name", "r", "--title", "R", "--quality", "SD", "--category", "sport", "--bitrate", "400000",
-		"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src")}
+	args, acelive := clipSource(t, dir, srcIP, freePort(t, srcIP))
 	src := node(t, "source", args...)
-	acelive := filepath.Join(dir, "r.acelive")
 	waitFile(t, acelive, 10*time.Second)
 	ih := infohash(t, acelive)
 	httpPort := freePort(t, "")

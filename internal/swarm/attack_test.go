@@ -170,13 +170,7 @@ func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
 // bound, keeps the addresses that answered, still takes a real peer learned afterwards, and the
 // viewer goes on receiving every piece.
 func TestPexSpamIsBounded(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	f, priv := testFile(t)
-	src := startNode(t, ctx, "127.0.1.90", Config{Role: wire.RoleSource, File: f})
-	viewer := startNode(t, ctx, "127.0.1.91", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
-	feed(t, ctx, src, priv)
-	readPieces(t, ctx, viewer.sess, 3)
+	ctx, f, src, viewer := liveViewer(t, 30*time.Second, "127.0.1.90", "127.0.1.91")
 	a := attack(t, "127.0.1.92", viewer.addr, f.InfoHash())
 	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}})
 	for i := range 10000 / wire.MaxPex {
@@ -223,13 +217,7 @@ func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
 // A flood of 20,000 HAVE messages ends the connection and bans the sender; the node's goroutines
 // come back to their number before the flood, and the viewer goes on receiving every piece.
 func TestMessageFloodIsCut(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	f, priv := testFile(t)
-	src := startNode(t, ctx, "127.0.1.100", Config{Role: wire.RoleSource, File: f})
-	viewer := startNode(t, ctx, "127.0.1.101", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
-	feed(t, ctx, src, priv)
-	readPieces(t, ctx, viewer.sess, 3)
+	ctx, f, _, viewer := liveViewer(t, 30*time.Second, "127.0.1.100", "127.0.1.101")
 	before := runtime.NumGoroutine()
 	a := attack(t, "127.0.1.102", viewer.addr, f.InfoHash())
 	msgs := []*wire.Message{{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}}
@@ -257,13 +245,7 @@ func TestMessageFloodIsCut(t *testing.T) {
 // What breaks the protocol, and headers that are forged or replayed, end the connection and ban
 // the sender; the viewer plays on.
 func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	f, priv := testFile(t)
-	src := startNode(t, ctx, "127.0.1.110", Config{Role: wire.RoleSource, File: f})
-	viewer := startNode(t, ctx, "127.0.1.111", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
-	feed(t, ctx, src, priv)
-	readPieces(t, ctx, viewer.sess, 3)
+	ctx, f, src, viewer := liveViewer(t, 40*time.Second, "127.0.1.110", "127.0.1.111")
 	time.Sleep(3 * time.Second) // 60 pieces: the first ones are long out of the window
 	_, sbuf := src.sess.File()
 	old := sbuf.Get(1000)
@@ -299,4 +281,17 @@ func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
 			t.Fatalf("piece %d after %d", got[k].Header.Number, got[k-1].Header.Number)
 		}
 	}
+}
+
+// liveViewer starts a source publishing (see feed) and a viewer playing from it, for a test that
+// lasts at most d.
+func liveViewer(t *testing.T, d time.Duration, srcIP, viewerIP string) (context.Context, *transport.File, *testNode, *testNode) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	f, priv := testFile(t)
+	src := startNode(t, ctx, srcIP, Config{Role: wire.RoleSource, File: f})
+	viewer := startNode(t, ctx, viewerIP, Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	t.Cleanup(cancel) // first of the clean-ups: the nodes and the feed end with ctx
+	readPieces(t, ctx, viewer.sess, 3)
+	return ctx, f, src, viewer
 }

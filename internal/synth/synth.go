@@ -166,16 +166,5 @@ func pmtSection() []byte {
 
 // withCRC appends the MPEG-2 CRC-32 of a section.
 func withCRC(s []byte) []byte {
-	crc := uint32(0xffffffff)
-	for _, b := range s {
-		crc ^= uint32(b) << 24
-		for range 8 {
-			if crc&0x80000000 != 0 {
-				crc = crc<<1 ^ 0x04c11db7
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return binary.BigEndian.AppendUint32(s, crc)
+	return binary.BigEndian.AppendUint32(s, mpegts.CRC32(s))
 }
