@@ -295,3 +295,32 @@ func liveViewer(t *testing.T, d time.Duration, srcIP, viewerIP string) (context.
 	readPieces(t, ctx, viewer.sess, 3)
 	return ctx, f, src, viewer
 }
+
+// 1,000 connections opened at once to a source's port (from 20 addresses; beyond 64 an address's
+// are closed at once) leave it serving: a viewer that joins meanwhile plays, and once they are
+// gone the goroutines come back to their number before.
+func TestThousandConnectionsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.120", Config{Role: wire.RoleSource, File: f})
+	feed(t, ctx, src, priv)
+	time.Sleep(300 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	var conns []net.Conn
+	for i := range 1000 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.2." + strconv.Itoa(1+i%20))}}
+		if c, err := d.Dial("tcp", src.addr.String()); err == nil {
+			conns = append(conns, c)
+		}
+	}
+	viewer := startNode(t, ctx, "127.0.1.121", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	readPieces(t, ctx, viewer.sess, 10)
+	for _, c := range conns {
+		c.Close()
+	}
+	waitUntil(t, 10*time.Second, "goroutines back to their number before the connections", func() bool {
+		return runtime.NumGoroutine() <= before+before/10+20 // the viewer's own, started since
+	})
+	t.Logf("%d connections opened; goroutines %d before, %d after", len(conns), before, runtime.NumGoroutine())
+}
