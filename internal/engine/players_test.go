@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -188,4 +189,27 @@ func TestURLToItselfIsRefused(t *testing.T) {
 			t.Errorf("%s: %d %q after %v", self, code, body, time.Since(began))
 		}
 	}
+}
+
+// A player that hangs up while its stream brings no data (the source is gone) lets its session
+// and the stream end: its reader notices the hang-up without a write.
+func TestPlayerHangingUpOnAStalledStream(t *testing.T) {
+	srcCtx, stopSource := context.WithCancel(t.Context())
+	src, f, _ := runSource(t, srcCtx, "127.0.0.152", nil)
+	v := runNode(t, t.Context(), Config{Mode: Viewer, Bind: "127.0.0.149", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()},
+		StartTimeout: time.Minute, Activity: time.Second, IdleStop: time.Second})
+	port := v.APIAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()
+	p, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(p, "GET /ace/r/%s/%s HTTP/1.1\r\nHost: x\r\n\r\n", f.InfoHash(), strings.Repeat("0", 32))
+	p.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(p, make([]byte, 188*20)); err != nil {
+		t.Fatalf("playing: %v", err)
+	}
+	stopSource()
+	time.Sleep(time.Second) // what was buffered is sent; then nothing comes
+	p.Close()
+	waitFor(t, 10*time.Second, "the stream stops after its player hung up", func() bool { return len(v.ActiveStreams()) == 0 })
 }

@@ -44,22 +44,28 @@ func (h *Handler) playbackTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // a player sends nothing more: a read ends when it hangs up, even while no data flows
+		conn.Read(make([]byte, 1))
+		cancel()
+	}()
 	head := fanout.Head(r)
 	if err != nil { // no data yet: keep the player from timing out, and go on waiting
 		if _, err := conn.Write(head); err != nil {
 			return
 		}
 		head = nil
-		if start, err = h.waitStart(p); err != nil {
+		if start, err = h.waitStart(ctx, p); err != nil {
 			return
 		}
 	}
-	p.Play(context.Background(), conn, start, head)
+	p.Play(ctx, conn, start, head)
 }
 
 // waitStart waits for the stream's start point until the session's status turns "err".
-func (h *Handler) waitStart(p *playback.Session) (fanout.RAP, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), h.core.Config().StartTimeout)
+func (h *Handler) waitStart(ctx context.Context, p *playback.Session) (fanout.RAP, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.core.Config().StartTimeout)
 	defer cancel()
 	return p.Start(ctx)
 }
