@@ -197,7 +197,7 @@ func TestLiveSeek(t *testing.T) {
 	server, client := tcpPair(t)
 	go io.Copy(io.Discard, client)
 	go s.Play(t.Context(), server, start, nil)
-	waitFor(t, 3*time.Second, "playing", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.playing })
+	waitFor(t, 3*time.Second, "playing", func() bool { return s.sentOff.Load() > 0 })
 	_, buf := s.st.src.File()
 	held := buf.Bytes()
 	before := r.core.Served()

@@ -41,9 +41,7 @@ func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, hea
 	defer cancel(nil)
 	stop := context.AfterFunc(s.ctx, func() { cancel(errStopped) })
 	defer stop()
-	s.mu.Lock()
-	gen := s.seekGen
-	s.mu.Unlock()
+	gen := s.seekGen.Load()
 	if gen > 0 { // the session was sent back in time: its players play from there
 		if head != nil {
 			conn.SetWriteDeadline(time.Now().Add(s.c.cfg.WriteTimeout))
@@ -55,12 +53,8 @@ func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, hea
 	}
 	cl := fanout.Client{Conn: conn, Timeout: s.c.cfg.WriteTimeout, Wrote: func(n, off int64) {
 		s.c.served.Add(n)
-		t := s.st.ring.TimeAt(off)
-		s.mu.Lock()
-		s.playing, s.pos, s.active = true, t, time.Now()
-		seek := s.seekGen != gen
-		s.mu.Unlock()
-		if seek {
+		s.sentOff.Store(off)
+		if s.seekGen.Load() != gen {
 			cancel(errSeek)
 		}
 	}}
@@ -85,14 +79,15 @@ func (s *Session) playSeeking(ctx context.Context, conn net.Conn) error {
 	rd := buf.NewReader()
 	sp := mpegts.NewSplicer()
 	var out []byte
-	gen := -1
+	gen := int64(-1)
 	for {
-		s.mu.Lock()
-		if s.seekGen != gen {
-			gen = s.seekGen
-			rd.SeekTime(s.seekTo)
+		if g := s.seekGen.Load(); g != gen {
+			gen = g
+			s.mu.Lock()
+			to := s.seekTo
+			s.mu.Unlock()
+			rd.SeekTime(to)
 		}
-		s.mu.Unlock()
 		c, err := rd.Next(ctx)
 		if err != nil {
 			return context.Cause(ctx)
@@ -108,8 +103,6 @@ func (s *Session) playSeeking(ctx context.Context, conn net.Conn) error {
 		if err != nil {
 			return err
 		}
-		s.mu.Lock()
-		s.playing, s.pos, s.active = true, c.Header.Time, time.Now()
-		s.mu.Unlock()
+		s.seekPos.Store(c.Header.Time)
 	}
 }

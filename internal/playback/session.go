@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/hls"
@@ -24,17 +25,20 @@ type Session struct {
 	ctx     context.Context // ends when the session stops
 	cancel  context.CancelFunc
 
+	// Where its players are, written on every write without a lock; the position stat reports is
+	// derived from it when asked.
+	sentOff atomic.Int64 // ring offset after the last bytes a player at the live edge was sent
+	seekPos atomic.Int64 // source time (ms) of the last piece sent to a player sent back by liveseek
+	seekGen atomic.Int64 // liveseeks so far
+
 	mu      sync.Mutex // guards everything below
 	csid    int        // client_session_id
 	hls     bool       // opened for HLS: "dl" once the stream's first segment is cut
-	active  time.Time  // last request or read
+	active  time.Time  // last request, or a player's leaving
 	readers int
 	timeout time.Duration // player activity timeout
-	playing bool          // a player got data
-	pos     int64         // source time (ms) of what a player was last sent
 	rate    rateMeter
 	seekTo  int64 // liveseek target, unix seconds
-	seekGen int
 	stopped bool
 }
 
@@ -122,8 +126,9 @@ func (s *Session) SetActivityTimeout(d time.Duration) {
 // LiveSeek moves the session's players to the live position at unix second t.
 func (s *Session) LiveSeek(t int64) {
 	s.mu.Lock()
-	s.seekTo, s.seekGen = t, s.seekGen+1
+	s.seekTo = t
 	s.mu.Unlock()
+	s.seekGen.Add(1)
 }
 
 // Segments returns the stream's HLS segmenter, starting it when needed.

@@ -27,8 +27,9 @@ func (s *Session) Status() Status {
 	out.State, out.ErrMsg = s.state(now)
 	s.mu.Lock()
 	out.SpeedDown, out.SpeedUp = s.rate.update(now, stats.Downloaded, stats.Uploaded)
-	out.ClientSessionID, out.Pos = s.csid, s.pos/1000
+	out.ClientSessionID = s.csid
 	s.mu.Unlock()
+	out.Pos = s.position() / 1000
 	if _, buf := s.st.src.File(); buf != nil {
 		var first, last int64
 		first, last, out.Pieces = buf.TimeRange()
@@ -38,6 +39,17 @@ func (s *Session) Status() Status {
 		out.Pos = out.Last
 	}
 	return out
+}
+
+// position is the source time (ms) of what the session's players were last sent, or 0.
+func (s *Session) position() int64 {
+	if ms := s.seekPos.Load(); ms > 0 {
+		return ms
+	}
+	if off := s.sentOff.Load(); off > 0 {
+		return s.st.ring.TimeAt(off)
+	}
+	return 0
 }
 
 // State is the session's status alone (see state).
