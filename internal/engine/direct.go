@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/ed25519"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,38 +48,17 @@ func (v *viewer) newDirectSource(ctx context.Context, c playback.Content) (playb
 func (d *directSource) run(ctx context.Context, in *ingest.Input, ih transport.InfoHash, every time.Duration) {
 	defer d.buf.Close()
 	_, key, _ := ed25519.GenerateKey(nil) // the buffer keeps signed pieces; nobody else sees them
-	cut := ingest.NewCutter(PieceLength, every)
 	var n uint32
-	add := func(rp ingest.RawPiece) {
+	var ready sync.Once
+	ingest.NewCutter(PieceLength, every).Run(ctx, in.Out, func(rp ingest.RawPiece) error {
 		h := wire.NewHeader(key, ih, n, rp.Time.UnixMilli(), rp.Keyframe, rp.Data, transport.BlockLength)
 		n++
-		if d.buf.AddComplete(h, rp.Data) == nil && n == 1 {
-			close(d.ready)
+		d.recv.Add(int64(len(rp.Data)))
+		if d.buf.AddComplete(h, rp.Data) == nil {
+			ready.Do(func() { close(d.ready) })
 		}
-	}
-	t := time.NewTicker(every / 4)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case b, ok := <-in.Out:
-			switch {
-			case !ok:
-				return
-			case len(b) == 0: // the input reconnected: leave a hole so that players resync
-				cut, n = ingest.NewCutter(PieceLength, every), n+1
-			}
-			d.recv.Add(int64(len(b)))
-			for _, rp := range cut.Feed(b, time.Now()) {
-				add(rp)
-			}
-		case now := <-t.C:
-			if rp, ok := cut.Flush(now); ok {
-				add(rp)
-			}
-		}
-	}
+		return nil
+	}, func() { n++ })
 }
 
 func (d *directSource) Ready() <-chan struct{}                   { return d.ready }

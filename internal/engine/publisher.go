@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aceswarm/aceswarm/internal/ingest"
 	"github.com/aceswarm/aceswarm/internal/swarm"
@@ -20,41 +19,13 @@ type publisher struct {
 }
 
 func (p *publisher) loop(ctx context.Context, c *ingest.Cutter) error {
-	t := time.NewTicker(p.s.n.cfg.PieceDuration / 4)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case b, ok := <-p.s.in.Out:
-			if !ok {
-				if rp, ok := c.Flush(time.Now().Add(time.Hour)); ok {
-					p.publish(ctx, rp)
-				}
-				<-ctx.Done() // the source ended; keep serving the window
-				return nil
-			}
-			if len(b) == 0 { // the input lost data: leave a hole so that players resync
-				if rp, ok := c.Flush(time.Now().Add(time.Hour)); ok {
-					p.publish(ctx, rp)
-				}
-				c = ingest.NewCutter(PieceLength, p.s.n.cfg.PieceDuration)
-				p.next++
-				continue
-			}
-			for _, rp := range c.Feed(b, time.Now()) {
-				if err := p.publish(ctx, rp); err != nil {
-					return err
-				}
-			}
-		case now := <-t.C:
-			if rp, ok := c.Flush(now); ok {
-				if err := p.publish(ctx, rp); err != nil {
-					return err
-				}
-			}
-		}
+	err := c.Run(ctx, p.s.in.Out, func(rp ingest.RawPiece) error { return p.publish(ctx, rp) },
+		func() { p.next++ }) // the input lost data: leave a hole so that players resync
+	if err != nil {
+		return err
 	}
+	<-ctx.Done() // the source ended; keep serving the window
+	return nil
 }
 
 func (p *publisher) publish(ctx context.Context, rp ingest.RawPiece) error {

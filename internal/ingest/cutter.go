@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/mpegts"
@@ -77,4 +78,47 @@ func (c *Cutter) take() RawPiece {
 	p := RawPiece{Data: c.cur, Keyframe: c.kf, Time: c.start}
 	c.cur, c.kf = nil, -1
 	return p
+}
+
+// Run cuts the chunks of in (an Input's Out) until in closes, giving the last piece too, or ctx
+// ends. A piece is also flushed once it is due, checked four times a piece duration. At a
+// discontinuity (an empty chunk) the current piece is given, the cutter starts afresh and hole is
+// called, so that the caller can leave a piece number out and players resync. It returns the
+// first error of piece.
+func (c *Cutter) Run(ctx context.Context, in <-chan []byte, piece func(RawPiece) error, hole func()) error {
+	t := time.NewTicker(c.dur / 4)
+	defer t.Stop()
+	flush := func(now time.Time) error {
+		if rp, ok := c.Flush(now); ok {
+			return piece(rp)
+		}
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b, ok := <-in:
+			switch {
+			case !ok:
+				return flush(time.Now().Add(time.Hour))
+			case len(b) == 0:
+				if err := flush(time.Now().Add(time.Hour)); err != nil {
+					return err
+				}
+				*c = *NewCutter(c.maxLen, c.dur)
+				hole()
+				continue
+			}
+			for _, rp := range c.Feed(b, time.Now()) {
+				if err := piece(rp); err != nil {
+					return err
+				}
+			}
+		case now := <-t.C:
+			if err := flush(now); err != nil {
+				return err
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -46,5 +47,26 @@ func TestCutterStartsPiecesAtKeyframesWithPSI(t *testing.T) {
 	}
 	if bytes.Count(all, []byte{0x47}) == 0 || len(pieces) < 15 {
 		t.Fatalf("%d pieces", len(pieces))
+	}
+}
+
+// Run gives every piece of the input, the last one too when it closes, and marks a
+// discontinuity once, after giving the piece it cut short.
+func TestCutterRun(t *testing.T) {
+	in := make(chan []byte, 4)
+	clip := testclip.TS[:188*2000]
+	in <- clip[:188*1000]
+	in <- []byte{} // the input lost data
+	in <- clip[188*1000:]
+	close(in)
+	var got []byte
+	var holes, pieces int
+	err := NewCutter(1<<20, time.Hour).Run(context.Background(), in, func(rp RawPiece) error {
+		got = append(got, rp.Data...)
+		pieces++
+		return nil
+	}, func() { holes++ })
+	if err != nil || holes != 1 || pieces < 3 || len(got) < len(clip) {
+		t.Fatalf("err %v, %d holes, %d pieces, %d of %d bytes", err, holes, pieces, len(got), len(clip))
 	}
 }
