@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -61,17 +60,14 @@ func TestWindowPoisoningDoesNotStopPlayers(t *testing.T) {
 	needFFmpeg(t)
 	dir := t.TempDir()
 	srcIP, viewerIP := "127.0.0.160", "127.0.0.161"
-	srcPort, viewerPort, httpPort := freePort(t, srcIP), freePort(t, viewerIP), freePort(t, "")
+	srcPort, viewerPort := freePort(t, srcIP), freePort(t, viewerIP)
 	args, acelive := clipSource(t, dir, srcIP, srcPort)
 	node(t, "source", args...)
 	waitFile(t, acelive, 10*time.Second)
 	ihHex := infohash(t, acelive)
 	var ih [20]byte
 	hex.Decode(ih[:], []byte(ihHex))
-	node(t, "viewer", "--http-port", strconv.Itoa(httpPort), "--port", strconv.Itoa(viewerPort), "--bind", viewerIP,
-		"--cache-dir", filepath.Join(dir, "viewer"), "--api-port", "0")
-	time.Sleep(time.Second)
-	player := play(t, "player", "http://127.0.0.1:"+strconv.Itoa(httpPort)+"/ace/getstream?url="+acelive, 25)
+	player := play(t, "player", viewerEngine(t, dir, viewerIP, viewerPort, acelive), 25)
 	time.Sleep(4 * time.Second) // the player plays
 
 	huge := wire.WindowInfo{First: 0, Last: 0xFFFFFFF0, Keyframe: 0xFFFFFFF0}

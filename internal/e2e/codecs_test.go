@@ -47,11 +47,7 @@ func TestOtherCodecsPlay(t *testing.T) {
 				"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src"))
 			acelive := filepath.Join(dir, "c.acelive")
 			waitFile(t, acelive, 15*time.Second)
-			httpPort := freePort(t, "")
-			node(t, "viewer", "--bind", "127.0.0."+strconv.Itoa(201+2*i), "--port", "0", "--http-port", strconv.Itoa(httpPort),
-				"--api-port", "0", "--cache-dir", filepath.Join(dir, "viewer"))
-			url := "http://127.0.0.1:" + strconv.Itoa(httpPort) + "/ace/getstream?url=" + acelive
-			time.Sleep(time.Second)
+			url := viewerEngine(t, dir, "127.0.0."+strconv.Itoa(201+2*i), 0, acelive)
 			d, err := firstByte(context.Background(), url, 188*20)
 			if err != nil {
 				t.Fatalf("first byte: %v", err)

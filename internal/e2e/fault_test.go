@@ -12,10 +12,12 @@ import (
 	"github.com/aceswarm/aceswarm/internal/testclip"
 )
 
-// gapMeter reads a stream and keeps the longest pause between two reads once measuring began.
+// gapMeter reads a stream and keeps the time of its last read and the longest pause between two
+// reads once measuring began.
 type gapMeter struct {
 	measuring atomic.Bool
 	longest   atomic.Int64 // ns
+	last      atomic.Int64 // unix ns of the last read
 	ended     atomic.Bool
 }
 
@@ -36,6 +38,7 @@ func meterGaps(t *testing.T, url string) *gapMeter {
 				m.longest.Store(int64(now.Sub(last)))
 			}
 			last = now
+			m.last.Store(now.UnixNano())
 			if err != nil {
 				m.ended.Store(true)
 				return
@@ -62,11 +65,7 @@ func TestSupportNodeKilled(t *testing.T) {
 			"--port", strconv.Itoa(freePort(t, ip)), "--download-from", srcIP+":"+strconv.Itoa(srcPort), "--cache-dir", filepath.Join(dir, "s"+strconv.Itoa(i))))
 	}
 	time.Sleep(2 * time.Second)
-	httpPort := freePort(t, "")
-	node(t, "viewer", "--bind", "127.0.0.223", "--port", "0", "--http-port", strconv.Itoa(httpPort), "--api-port", "0",
-		"--cache-dir", filepath.Join(dir, "viewer"))
-	url := "http://127.0.0.1:" + strconv.Itoa(httpPort) + "/ace/getstream?url=" + acelive
-	time.Sleep(time.Second)
+	url := viewerEngine(t, dir, "127.0.0.223", 0, acelive)
 	player := play(t, "player", url, 20)
 	meter := meterGaps(t, url)
 	meter.measuring.Store(true)
@@ -92,4 +91,20 @@ func clipSource(t *testing.T, dir, ip string, port int) (args []string, acelive 
 	return []string{"--stream-source-node", "--port", strconv.Itoa(port), "--bind", ip, "--source", clip, "--source-loop",
 		"--name", "s", "--title", "S", "--quality", "SD", "--category", "sport", "--bitrate", "400000",
 		"--publish-dir", dir, "--cache-dir", filepath.Join(dir, "src")}, filepath.Join(dir, "s.acelive")
+}
+
+// viewerEngine starts a viewer engine on ip (its peer port given, or 0 for any) with its cache
+// under dir and no TCP API, and returns the URL a player of acelive reads, once it answers.
+func viewerEngine(t *testing.T, dir, ip string, peerPort int, acelive string) string {
+	t.Helper()
+	httpPort := freePort(t, "")
+	node(t, "viewer", "--bind", ip, "--port", strconv.Itoa(peerPort), "--http-port", strconv.Itoa(httpPort), "--api-port", "0",
+		"--cache-dir", filepath.Join(dir, "viewer"))
+	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
+	for deadline := time.Now().Add(10 * time.Second); !httpOK(base + "/webui/api/service?method=get_version"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the viewer engine does not answer")
+		}
+	}
+	return base + "/ace/getstream?url=" + acelive
 }
