@@ -123,7 +123,7 @@ func TestPoisonedClaimsAreRefused(t *testing.T) {
 // their slot to a newcomer after uselessAfter.
 func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
 	defer func(h, u time.Duration) { helloWait, uselessAfter = h, u }(helloWait, uselessAfter)
-	helloWait, uselessAfter = time.Second, 2*time.Second
+	helloWait, uselessAfter = 3*time.Second, 4*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	f, priv := testFile(t)
@@ -139,16 +139,13 @@ func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
 			silent = append(silent, a)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
-	if n := src.sess.Stats().Peers; n != 20 {
-		t.Fatalf("%d peers, want the 20 attackers", n)
-	}
+	waitUntil(t, 2*time.Second, "the 20 attackers hold every peer slot", func() bool { return src.sess.Stats().Peers == 20 })
 	for _, a := range silent {
-		if !a.hungUp(3 * time.Second) {
+		if !a.hungUp(5 * time.Second) {
 			t.Fatal("a connection that sent no HELLO was kept")
 		}
 	}
-	time.Sleep(2 * time.Second) // the idle ones have done nothing useful for uselessAfter
+	time.Sleep(2 * time.Second) // by now the idle ones have done nothing useful for uselessAfter
 	viewers := make([]*testNode, 12)
 	for i := range viewers {
 		viewers[i] = startNode(t, ctx, "127.0.1."+strconv.Itoa(70+i), Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
