@@ -122,7 +122,8 @@ func TestPoisonedClaimsAreRefused(t *testing.T) {
 // useful, cannot lock a full node: the silent are dropped after helloWait, and the idle give
 // their slot to a newcomer after uselessAfter.
 func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
-	defer func(h, u time.Duration) { helloWait, uselessAfter = h, u }(helloWait, uselessAfter)
+	h, u := helloWait, uselessAfter
+	t.Cleanup(func() { helloWait, uselessAfter = h, u }) // runs last, once the nodes have stopped
 	helloWait, uselessAfter = 3*time.Second, 4*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

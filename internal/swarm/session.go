@@ -195,13 +195,22 @@ func (s *Session) Stats() Stats {
 }
 
 // Accept hands over an incoming connection whose handshake named this stream; ours was sent.
+// A loop busy with a burst of newcomers is waited for up to acceptWait (the host's caps bound
+// how many wait); after that, or once the session has ended, the connection is closed.
 func (s *Session) Accept(nc net.Conn, hs wire.Handshake) {
+	t := time.NewTimer(acceptWait)
+	defer t.Stop()
 	select {
 	case s.incoming <- accepted{nc, hs}:
-	default:
+	case <-t.C:
+		nc.Close()
+	case <-s.stopped:
 		nc.Close()
 	}
 }
+
+// acceptWait bounds how long a handed-over connection waits for a busy session loop.
+const acceptWait = 2 * time.Second
 
 // Publish adds a piece the source made and announces it to the peers.
 func (s *Session) Publish(ctx context.Context, h *wire.PieceHeader, data []byte) error {
