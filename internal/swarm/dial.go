@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
@@ -19,14 +21,17 @@ const (
 
 // The address book holds at most maxKnown addresses. A full book makes room for a new address by
 // forgetting the worst one that never answered (most failed dials, then the oldest); addresses
-// that answered a handshake for the stream (good) and startup nodes are kept. Dialing goes by
-// startup nodes, then good addresses, then those learned from the most sources, then the fewest
-// failures, so that junk pushed by PEX or a polluted tracker cannot starve a newcomer.
+// that answered a handshake for the stream (good), startup nodes and addresses the transport file
+// names are kept. Dialing goes by startup nodes, then addresses the transport file names (it is
+// authenticated by the infohash), then good addresses, then those learned from the most sources,
+// then the fewest failures, so that junk pushed by PEX or a polluted tracker cannot starve a
+// newcomer.
 type knownAddr struct {
 	next    time.Time
 	fails   int
 	self    bool
 	startup bool // a startup node: dialed before other peers
+	named   bool // named by the transport file (a tracker's IP:port): dialed next
 	good    bool // it answered a handshake for this stream
 	sources int  // how many times it was learned (trackers, PEX, the transport file)
 	learned time.Time
@@ -73,12 +78,45 @@ func (st *loopState) addKnown(addrs []netip.AddrPort) {
 	}
 }
 
+// addFileAddrs learns the addresses the transport file names: its startup nodes, and the
+// address of each tracker given as IP:port, since a node running the built-in tracker (a source,
+// most often) serves peers on the same port. A newcomer dials those before anything a tracker
+// or PEX returns, so junk a polluted tracker hands out cannot starve it; a tracker that is not a
+// node fails the handshake and is backed off like any address.
+func (st *loopState) addFileAddrs(f *transport.File) {
+	st.addStartupNodes(parseAddrs(f.StartupNodes))
+	hosts := trackerHosts(f.Trackers())
+	st.addKnown(hosts)
+	for _, a := range hosts {
+		if k := st.known[a]; k != nil && !k.named {
+			k.named, k.next = true, time.Time{}
+		}
+	}
+	st.dialMore()
+}
+
+// trackerHosts returns the IP:port of each http(s) tracker URL whose host is an IP literal with
+// an explicit port; names would need a lookup on the session's loop.
+func trackerHosts(urls []string) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Port() == "" {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(u.Host); err == nil {
+			out = append(out, ap)
+		}
+	}
+	return out
+}
+
 // forgetWorst removes the worst address that never answered; false when there is none.
 func (st *loopState) forgetWorst() bool {
 	var worst netip.AddrPort
 	var wk *knownAddr
 	for a, k := range st.known {
-		if k.good || k.startup || st.dialing[a] {
+		if k.good || k.startup || k.named || st.dialing[a] {
 			continue
 		}
 		if wk == nil || k.fails > wk.fails || k.fails == wk.fails && k.learned.Before(wk.learned) {
@@ -112,6 +150,9 @@ func (st *loopState) dialMore() {
 	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
 		ka, kb := st.known[a], st.known[b]
 		if c := boolInt(kb.startup) - boolInt(ka.startup); c != 0 {
+			return c
+		}
+		if c := boolInt(kb.named) - boolInt(ka.named); c != 0 {
 			return c
 		}
 		if c := boolInt(kb.good) - boolInt(ka.good); c != 0 {

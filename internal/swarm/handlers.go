@@ -116,7 +116,7 @@ func (st *loopState) onMetadata(p *peer, data []byte) {
 		return
 	}
 	st.s.setFile(f, bytes.Clone(data))
-	st.addStartupNodes(parseAddrs(f.StartupNodes))
+	st.addFileAddrs(f)
 	st.s.log.Info("transport file received", "peer", p.c.remote.String(), "name", f.Info.Name)
 	for _, q := range st.peers {
 		q.c.send(st.helloWindow())

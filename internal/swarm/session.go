@@ -240,7 +240,7 @@ func (s *Session) Run(ctx context.Context) error {
 	s.st.addKnown(s.cfg.Peers)
 	s.st.addStartupNodes(s.cfg.StartupNodes)
 	if f, _ := s.File(); f != nil {
-		s.st.addStartupNodes(parseAddrs(f.StartupNodes))
+		s.st.addFileAddrs(f)
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
