@@ -97,7 +97,7 @@ func (s *Session) SetDownloadFrom(ctx context.Context, list []netip.AddrPort) {
 				st.clearRequests(p)
 			}
 		}
-		st.addKnown(list)
+		st.addNamed(list)
 		st.dialMore()
 	})
 }

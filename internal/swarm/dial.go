@@ -19,10 +19,11 @@ const (
 	maxKnown    = 1000
 )
 
-// The address book holds at most maxKnown addresses. A full book makes room for a new address by
-// forgetting the worst one that never answered (most failed dials, then the oldest); addresses
-// that answered a handshake for the stream (good), startup nodes and addresses the transport file
-// names are kept. Dialing goes by startup nodes, then addresses the transport file names (it is
+// The address book holds at most maxKnown addresses. An address that never answered is forgotten
+// at its first failed dial (trackers and PEX hand live peers out again), and a full book makes
+// room for a new address by forgetting the worst one that never answered (most failed dials, then
+// the oldest); addresses that answered a handshake for the stream (good), startup nodes and
+// addresses the transport file or the node's settings name are kept. Dialing goes by startup nodes, then addresses the transport file names (it is
 // authenticated by the infohash), then good addresses, then those learned from the most sources,
 // then the fewest failures, so that junk pushed by PEX or a polluted tracker cannot starve a
 // newcomer.
@@ -31,7 +32,7 @@ type knownAddr struct {
 	fails   int
 	self    bool
 	startup bool // a startup node: dialed before other peers
-	named   bool // named by the transport file (a tracker's IP:port): dialed next
+	named   bool // named by the transport file (a tracker's IP:port) or the node's settings: dialed next
 	good    bool // it answered a handshake for this stream
 	sources int  // how many times it was learned (trackers, PEX, the transport file)
 	learned time.Time
@@ -75,7 +76,21 @@ func (st *loopState) addKnown(addrs []netip.AddrPort) {
 			continue
 		}
 		st.known[a] = &knownAddr{sources: 1, learned: now}
+		st.knownPeak = max(st.knownPeak, len(st.known))
 	}
+}
+
+// compactKnown rebuilds the address book's map once it holds less than half its peak: a Go map
+// keeps the room of its largest size, so PEX spam forgotten would otherwise still cost it.
+func (st *loopState) compactKnown() {
+	if st.knownPeak < 64 || len(st.known) > st.knownPeak/2 {
+		return
+	}
+	m := make(map[netip.AddrPort]*knownAddr, len(st.known))
+	for a, k := range st.known {
+		m[a] = k
+	}
+	st.known, st.knownPeak = m, len(m)
 }
 
 // addFileAddrs learns the addresses the transport file names: its startup nodes, and the
@@ -85,14 +100,19 @@ func (st *loopState) addKnown(addrs []netip.AddrPort) {
 // node fails the handshake and is backed off like any address.
 func (st *loopState) addFileAddrs(f *transport.File) {
 	st.addStartupNodes(parseAddrs(f.StartupNodes))
-	hosts := trackerHosts(f.Trackers())
-	st.addKnown(hosts)
-	for _, a := range hosts {
-		if k := st.known[a]; k != nil && !k.named {
+	st.addNamed(trackerHosts(f.Trackers()))
+	st.dialMore()
+}
+
+// addNamed learns addresses the transport file or the node's settings name: kept for good, and
+// dialed right after startup nodes.
+func (st *loopState) addNamed(addrs []netip.AddrPort) {
+	st.addKnown(addrs)
+	for _, a := range addrs {
+		if k := st.known[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]; k != nil && !k.named {
 			k.named, k.next = true, time.Time{}
 		}
 	}
-	st.dialMore()
 }
 
 // trackerHosts returns the IP:port of each http(s) tracker URL whose host is an IP literal with
@@ -194,7 +214,9 @@ func (st *loopState) dialDone(r dialResult) {
 	delete(st.dialing, r.addr)
 	k := st.known[r.addr]
 	if r.err != nil {
-		if k != nil {
+		if k != nil && !k.good && !k.startup && !k.named {
+			delete(st.known, r.addr)
+		} else if k != nil {
 			k.fails++
 			k.next = time.Now().Add(k.backoff())
 		}

@@ -236,8 +236,8 @@ func (s *Session) Run(ctx context.Context) error {
 	s.st.init(s, ctx, &wg)
 	wg.Go(func() { s.announceLoop(ctx) })
 	wg.Go(func() { s.metatrackerLoop(ctx) })
-	s.st.addKnown(s.cfg.DownloadFrom)
-	s.st.addKnown(s.cfg.Peers)
+	s.st.addNamed(s.cfg.DownloadFrom)
+	s.st.addNamed(s.cfg.Peers)
 	s.st.addStartupNodes(s.cfg.StartupNodes)
 	if f, _ := s.File(); f != nil {
 		s.st.addFileAddrs(f)

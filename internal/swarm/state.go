@@ -34,6 +34,7 @@ type loopState struct {
 	peers      map[[20]byte]*peer
 	byConn     map[*conn]*peer
 	known      map[netip.AddrPort]*knownAddr
+	knownPeak  int // the most addresses known since the map was last rebuilt (see compactKnown)
 	dialing    map[netip.AddrPort]bool
 	banned     map[netip.Addr]time.Time
 	requested  map[blockKey]reqInfo
@@ -244,6 +245,7 @@ func (st *loopState) tick() {
 		}
 	}
 	st.dropSilent(now)
+	st.compactKnown()
 	if now.Sub(st.lastSweep) > 10*time.Second {
 		st.lastSweep = now
 		st.expireBans(now)

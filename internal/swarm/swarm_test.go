@@ -43,7 +43,10 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 	}
 	addr := netip.MustParseAddrPort(ln.Addr().String())
 	cfg.PeerID, cfg.Bind, cfg.ListenPort = NewPeerID(), addr.Addr(), addr.Port()
-	cfg.MaxPeers, cfg.MaxUploadSlots, cfg.CacheSize = 20, 20, 8<<20
+	cfg.MaxPeers, cfg.MaxUploadSlots = 20, 20
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 8 << 20
+	}
 	if cfg.File != nil {
 		cfg.InfoHash = cfg.File.InfoHash()
 		cfg.Raw, _ = cfg.File.Encode()
