@@ -49,7 +49,7 @@ func TestFloodsLeaveNoHeapBehind(t *testing.T) {
 	src := startNode(t, ctx, "127.0.1.130", Config{Role: wire.RoleSource, File: f, CacheSize: 256 << 10})
 	viewer := startNode(t, ctx, "127.0.1.131", Config{Role: wire.RoleViewer, File: f, CacheSize: 256 << 10, Peers: []netip.AddrPort{src.addr}})
 	feed(t, ctx, src, priv)
-	t.Cleanup(cancel) // first of the clean-ups: the nodes and the feed end with ctx
+	t.Cleanup(cancel)                   // first of the clean-ups: the nodes and the feed end with ctx
 	readPieces(t, ctx, viewer.sess, 60) // 3 s: both windows are full
 	hello := &wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}
 	flood := func(n int, m func(i int) *wire.Message) func(a *attacker, div int) {
@@ -88,7 +88,9 @@ func TestFloodsLeaveNoHeapBehind(t *testing.T) {
 		warm int // the warm-up's divisor
 	}{
 		{"HAVE flood", flood(20000, func(i int) *wire.Message { return &wire.Message{Type: wire.Have, Number: uint32(1000 + i%50)} }), 100},
-		{"REQUEST flood", flood(20000, func(i int) *wire.Message { return &wire.Message{Type: wire.Request, Number: uint32(1000 + i%50), Block: uint16(i % 4)} }), 100},
+		{"REQUEST flood", flood(20000, func(i int) *wire.Message {
+			return &wire.Message{Type: wire.Request, Number: uint32(1000 + i%50), Block: uint16(i % 4)}
+		}), 100},
 		{"REJECT flood", flood(20000, func(i int) *wire.Message { return &wire.Message{Type: wire.Reject, Number: uint32(1000 + i%50)} }), 100},
 		{"PEX spam", flood(10000/wire.MaxPex, pex), 100},
 		{"1,000 connections", conns, 1},
