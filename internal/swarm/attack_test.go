@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -326,4 +327,39 @@ func TestThousandConnectionsAtOnce(t *testing.T) {
 		return runtime.NumGoroutine() <= before+before/10+20 // the viewer's own, started since
 	})
 	t.Logf("%d connections opened; goroutines %d before, %d after", len(conns), before, runtime.NumGoroutine())
+}
+
+// A header the source's key signed but stamped 5 minutes ahead of the source's clock (made ahead
+// of time by a key holder) does not move a viewer's live edge; the relayer is not banned for it,
+// since the signature is good, and the viewer plays on.
+func TestHeaderFromTheFutureIsRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.140", Config{Role: wire.RoleSource, File: f})
+	viewer := startNode(t, ctx, "127.0.1.141", Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	t.Cleanup(cancel)
+	readPieces(t, ctx, viewer.sess, 10)
+	edge := func() (e uint32) {
+		viewer.sess.do(ctx, func(st *loopState) { e = st.edge })
+		return e
+	}
+	far := edge() + 1000
+	data := bytes.Repeat([]byte{0x47}, 188*50)
+	h := wire.NewHeader(priv, f.InfoHash(), far, time.Now().Add(5*time.Minute).UnixMilli(), 0, data, int(f.Info.BlockLength))
+	a := attack(t, "127.0.1.142", viewer.addr, f.InfoHash())
+	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleSupport, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}},
+		&wire.Message{Type: wire.Header, Header: h})
+	if a.hungUp(time.Second) {
+		t.Fatal("the relayer of a genuinely signed header was hung up on")
+	}
+	if e := edge(); e >= far {
+		t.Fatalf("the live edge moved to %d on a header from the future", e)
+	}
+	got := readPieces(t, ctx, viewer.sess, 20)
+	for k := 1; k < len(got); k++ {
+		if got[k].Header.Number != got[k-1].Header.Number+1 {
+			t.Fatalf("piece %d after %d", got[k].Header.Number, got[k-1].Header.Number)
+		}
+	}
 }

@@ -157,8 +157,14 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		st.ban(p, err)
 		return
 	}
+	now := time.Now()
+	if st.clock.future(h, now) { // signed, so the source made it: refused, the relayer not blamed
+		st.s.log.Debug("header from the future refused", "piece", h.Number, "ahead_ms", h.Time-now.UnixMilli())
+		return
+	}
+	st.clock.note(h, now)
 	st.verified(h.Number)
-	p.useful(time.Now())
+	p.useful(now)
 	p.noteHave(h.Number, h.HasKeyframe())
 	if st.wanted(h.Number) && buf.AddHeader(h) && !asked && p.role != wire.RoleViewer {
 		st.pushedIn[h.Number] = true // a first copy: pass it on when complete

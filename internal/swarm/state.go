@@ -47,9 +47,10 @@ type loopState struct {
 
 	edge       uint32 // newest piece whose signed header was verified (see claims.go)
 	hasEdge    bool
-	started    bool   // a viewer or relay chose where to start
-	next       uint32 // lowest piece still wanted
-	sentFirst  uint32 // window start last sent to peers
+	clock      sourceClock // the source's clock, estimated from verified headers (clock.go)
+	started    bool        // a viewer or relay chose where to start
+	next       uint32      // lowest piece still wanted
+	sentFirst  uint32      // window start last sent to peers
 	lastWindow time.Time
 	lastSweep  time.Time // of the ban list
 }
@@ -271,6 +272,7 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 	if err := buf.AddComplete(h, data); err != nil {
 		return err
 	}
+	st.clock.note(h, time.Now())
 	st.verified(h.Number)
 	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
 	st.push(h.Number, nil)

@@ -1,0 +1,43 @@
+package swarm
+
+import (
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// futureSlack is how far ahead of the source's clock, as a node estimates it, the time in a
+// signed piece header may be before the header is refused: a key holder's headers made ahead of
+// time cannot move the live edge beyond what the source has sent.
+const futureSlack = 30 * time.Second
+
+// sourceClock estimates the source's clock from the verified headers a node accepted: the source
+// stamps each header with its wall clock (unix milliseconds), so header time minus arrival time is
+// the source's clock offset less the header's delay; the largest value seen, from the least
+// delayed header, is the estimate. After clockStale without an accepted header (a stalled or
+// restarted source, whose clock may have been stepped) the estimate is forgotten and the next
+// header sets it again.
+type sourceClock struct {
+	known  bool
+	ahead  int64 // milliseconds the source's clock runs ahead of ours, at most
+	lastAt time.Time
+}
+
+const clockStale = 30 * time.Second
+
+// future tells whether h claims a time beyond the estimate by more than futureSlack.
+func (c *sourceClock) future(h *wire.PieceHeader, now time.Time) bool {
+	if !c.known || now.Sub(c.lastAt) > clockStale {
+		return false
+	}
+	return h.Time-now.UnixMilli() > c.ahead+futureSlack.Milliseconds()
+}
+
+// note takes an accepted header into the estimate.
+func (c *sourceClock) note(h *wire.PieceHeader, now time.Time) {
+	ahead := h.Time - now.UnixMilli()
+	if !c.known || now.Sub(c.lastAt) > clockStale || ahead > c.ahead {
+		c.ahead, c.known = ahead, true
+	}
+	c.lastAt = now
+}
