@@ -59,6 +59,7 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&f.playerTimeout, "player-timeout", int(playback.DefaultWriteTimeout/time.Second), "viewer: seconds a player may take no data before it is disconnected")
 	fs.StringVar(&c.Source, "source", "", "source stream: http(s)://, udp://, a file, or - for stdin")
 	fs.BoolVar(&c.SourceLoop, "source-loop", false, "play a file source again and again as one live stream")
+	fs.IntVar(&c.SourceProgram, "source-program", 0, "keep only this program (its program_number) of a multiplexed source; default: every program, keyframes of the first with video")
 	fs.StringVar(&c.Name, "name", "", "stream name (transport file name)")
 	fs.StringVar(&c.Title, "title", "", "readable stream title")
 	fs.StringVar(&c.Quality, "quality", "", "SD or HD")

@@ -41,16 +41,17 @@ type Config struct {
 	APIPort      int  // viewer: the legacy TCP engine API; 0 turns it off
 	BindAll      bool // viewer: answer the player API from anywhere
 
-	Source     string
-	SourceLoop bool
-	Stdin      io.Reader
-	Name       string
-	Title      string
-	Quality    string
-	Category   string
-	Bitrate    int64 // bytes per second; 0 = measure
-	PublishDir string
-	CacheDir   string
+	Source        string
+	SourceLoop    bool
+	SourceProgram int // the program_number to keep of a multiplex; 0 keeps all (see mpegts.Selector)
+	Stdin         io.Reader
+	Name          string
+	Title         string
+	Quality       string
+	Category      string
+	Bitrate       int64 // bytes per second; 0 = measure
+	PublishDir    string
+	CacheDir      string
 
 	URL          string // support/startup: the transport file
 	DownloadFrom []netip.AddrPort
@@ -154,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AnnounceHost != "" && (strings.ContainsAny(c.AnnounceHost, "/:@?# ") || c.Mode != Source) {
 		return fmt.Errorf("--announce-host %q: want a host name or IPv4 address, on a source node", c.AnnounceHost)
+	}
+	if c.SourceProgram != 0 && (c.SourceProgram < 1 || c.SourceProgram > 65535 || c.Mode != Source) {
+		return fmt.Errorf("--source-program %d: want a program number from 1 to 65535, on a source node", c.SourceProgram)
 	}
 	switch c.Mode {
 	case Source:

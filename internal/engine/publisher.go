@@ -22,6 +22,9 @@ func (p *publisher) loop(ctx context.Context, c *ingest.Cutter) error {
 	err := c.Run(ctx, p.s.in.Out, func(rp ingest.RawPiece) error { return p.publish(ctx, rp) },
 		func() { p.next++ }) // the input lost data: leave a hole so that players resync
 	if err != nil {
+		if c.Err() != nil {
+			return fmt.Errorf("--source-program: %w", err)
+		}
 		return err
 	}
 	<-ctx.Done() // the source ended; keep serving the window

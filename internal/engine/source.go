@@ -58,7 +58,11 @@ func (s *source) run(ctx context.Context) error {
 	defer cancel()
 	wg.Go(func() { s.in.Run(ctx) })
 	cutter := ingest.NewCutter(PieceLength, n.cfg.PieceDuration)
+	cutter.Select(uint16(n.cfg.SourceProgram))
 	backlog, bitrate := s.measure(ctx, cutter)
+	if err := cutter.Err(); err != nil {
+		return fmt.Errorf("--source-program: %w", err)
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -98,23 +102,24 @@ func (s *source) measure(ctx context.Context, c *ingest.Cutter) ([]ingest.RawPie
 	}
 	var backlog []ingest.RawPiece
 	var start time.Time
-	var bytes int64
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, 0
 		case b, ok := <-s.in.Out:
 			if !ok {
-				return backlog, rate(bytes, time.Since(start))
+				return backlog, rate(c.Kept(), time.Since(start))
 			}
 			now := time.Now()
 			if start.IsZero() {
 				start = now
 			}
-			bytes += int64(len(b))
 			backlog = append(backlog, c.Feed(b, now)...)
+			if c.Err() != nil {
+				return nil, 0
+			}
 			if now.Sub(start) >= s.n.cfg.MeasureFor {
-				return backlog, rate(bytes, now.Sub(start))
+				return backlog, rate(c.Kept(), now.Sub(start))
 			}
 		}
 	}

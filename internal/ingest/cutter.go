@@ -20,6 +20,9 @@ type RawPiece struct {
 // audio stream once the duration is reached, and counts as a keyframe piece: players start there.
 // Continuity counters are rewritten so the inserted PAT/PMT keep the stream continuous.
 type Cutter struct {
+	sel    *mpegts.Selector // with a program chosen: keeps that one only
+	err    error            // the selector's, once it failed
+	kept   int64            // bytes of the packets taken (after the selector)
 	maxLen int
 	dur    time.Duration
 	an     mpegts.Analyzer
@@ -34,11 +37,34 @@ func NewCutter(maxLen int, dur time.Duration) *Cutter {
 	return &Cutter{maxLen: maxLen - maxLen%mpegts.PacketSize, dur: dur, cc: mpegts.NewContinuity(), kf: -1}
 }
 
+// Select keeps only program number n of a multiplex (see mpegts.Selector); 0 keeps every program
+// and follows the first with video.
+func (c *Cutter) Select(n uint16) {
+	c.sel, c.an.Want = nil, n
+	if n != 0 {
+		c.sel = &mpegts.Selector{Number: n}
+	}
+}
+
+// Kept is how many bytes of packets the cutter took: with a program chosen, that program's.
+func (c *Cutter) Kept() int64 { return c.kept }
+
+// Err is the error that stopped the cutter taking packets: a chosen program the stream lacks.
+func (c *Cutter) Err() error { return c.err }
+
 // Feed adds whole packets and returns the pieces they completed.
 func (c *Cutter) Feed(pkts []byte, now time.Time) []RawPiece {
 	var out []RawPiece
-	for ; len(pkts) >= mpegts.PacketSize; pkts = pkts[mpegts.PacketSize:] {
+	var kept []byte
+	for ; len(pkts) >= mpegts.PacketSize && c.err == nil; pkts = pkts[mpegts.PacketSize:] {
 		p := mpegts.Packet(pkts[:mpegts.PacketSize])
+		if c.sel != nil {
+			if kept, c.err = c.sel.Append(kept[:0], p); len(kept) == 0 {
+				continue
+			}
+			p = mpegts.Packet(kept)
+		}
+		c.kept += mpegts.PacketSize
 		key := c.an.Feed(p)
 		age := now.Sub(c.start)
 		if c.an.AudioStart(p) { // a radio channel: a piece starts at a frame once it is due
@@ -106,7 +132,9 @@ func (c *Cutter) Run(ctx context.Context, in <-chan []byte, piece func(RawPiece)
 				if err := flush(time.Now().Add(time.Hour)); err != nil {
 					return err
 				}
-				*c = *NewCutter(c.maxLen, c.dur)
+				fresh := NewCutter(c.maxLen, c.dur)
+				fresh.Select(c.an.Want)
+				*c = *fresh
 				hole()
 				continue
 			}
@@ -114,6 +142,9 @@ func (c *Cutter) Run(ctx context.Context, in <-chan []byte, piece func(RawPiece)
 				if err := piece(rp); err != nil {
 					return err
 				}
+			}
+			if c.err != nil {
+				return c.err
 			}
 		case now := <-t.C:
 			if err := flush(now); err != nil {

@@ -4,9 +4,10 @@ import "bytes"
 
 // Analyzer follows a stream packet by packet: it learns the programs from the PAT and their PMTs
 // (sections may span packets; each is CRC-checked), follows one program — the first with video
-// in the PAT's order, else the first — keeps the packets of the latest PAT and of that program's
-// PMT, and finds keyframes.
+// in the PAT's order, else the first; or the one numbered Want — keeps the packets of the latest
+// PAT and of that program's PMT, and finds keyframes.
 type Analyzer struct {
+	Want    uint16 // the program_number to follow; 0 for the first with video
 	Program Program
 	pat     []byte // packets of the latest PAT
 	pmt     []byte // packets of the followed program's latest PMT
@@ -76,7 +77,7 @@ func (a *Analyzer) choose() {
 	var first *pmtInfo
 	for _, pr := range a.progs {
 		info, ok := a.pmts[pr[1]]
-		if !ok {
+		if !ok || a.Want != 0 && pr[0] != a.Want {
 			continue
 		}
 		if info.prog.HasVideo {

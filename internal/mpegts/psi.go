@@ -18,6 +18,7 @@ type Program struct {
 	VideoType uint8
 	HasVideo  bool
 	FirstES   uint16 // the first elementary stream listed (audio on a radio channel), or 0
+	ES        []uint16 // every elementary stream's PID, in the PMT's order
 }
 
 // maxSection bounds a PSI section (ISO/IEC 13818-1: 1,024 bytes for PAT and PMT; 4,096 for
@@ -91,13 +92,14 @@ func parsePMT(s []byte, prog *Program) bool {
 	prog.Number = uint16(s[3])<<8 | uint16(s[4])
 	prog.PCRPID = uint16(s[8]&0x1f)<<8 | uint16(s[9])
 	infoLen := int(s[10]&0x0f)<<8 | int(s[11])
-	prog.HasVideo, prog.FirstES, prog.VideoPID, prog.VideoType = false, 0, 0, 0
+	prog.HasVideo, prog.FirstES, prog.VideoPID, prog.VideoType, prog.ES = false, 0, 0, 0, nil
 	for e := s[min(12+infoLen, len(s)):]; len(e) >= 5; {
 		typ, pid := e[0], uint16(e[1]&0x1f)<<8|uint16(e[2])
 		esLen := int(e[3]&0x0f)<<8 | int(e[4])
 		if prog.FirstES == 0 {
 			prog.FirstES = pid
 		}
+		prog.ES = append(prog.ES, pid)
 		if !prog.HasVideo && (typ == StreamH264 || typ == StreamHEVC || typ == StreamMPEG2) {
 			prog.VideoPID, prog.VideoType, prog.HasVideo = pid, typ, true
 		}

@@ -1,6 +1,7 @@
 package mpegts
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/aceswarm/aceswarm/internal/testclip"
@@ -29,7 +30,7 @@ func TestMultiplexWithLargePMT(t *testing.T) {
 	for _, p := range psi {
 		fresh.Feed(Packet(p))
 	}
-	if fresh.Program != a.Program {
+	if !reflect.DeepEqual(fresh.Program, a.Program) {
 		t.Fatalf("from the PSI: %+v, want %+v", fresh.Program, a.Program)
 	}
 }
