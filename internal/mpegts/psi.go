@@ -17,7 +17,7 @@ type Program struct {
 	VideoPID  uint16
 	VideoType uint8
 	HasVideo  bool
-	FirstES   uint16 // the first elementary stream listed (audio on a radio channel), or 0
+	FirstES   uint16   // the first elementary stream listed (audio on a radio channel), or 0
 	ES        []uint16 // every elementary stream's PID, in the PMT's order
 }
 

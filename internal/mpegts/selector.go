@@ -72,7 +72,7 @@ func patPacket(orig []byte, number, pmtPID uint16, cc uint8) []byte {
 	sec = append(sec, byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc))
 	p := make([]byte, PacketSize)
 	p[0], p[1], p[2], p[3] = 0x47, 0x40, 0x00, 0x10|cc&0x0f // sync, PUSI and PID 0, payload only
-	p[4] = 0                                                 // pointer_field
+	p[4] = 0                                                // pointer_field
 	n := copy(p[5:], sec)
 	for i := 5 + n; i < PacketSize; i++ {
 		p[i] = 0xff
