@@ -34,19 +34,25 @@ func procCPU(pid int) (float64, error) {
 }
 
 // procPeakRSS returns the peak resident set size (VmHWM) of process pid in bytes.
-func procPeakRSS(pid int) (int64, error) {
+func procPeakRSS(pid int) (int64, error) { return procStatus(pid, "VmHWM") }
+
+// procRSS returns the resident set size (VmRSS) of process pid in bytes.
+func procRSS(pid int) (int64, error) { return procStatus(pid, "VmRSS") }
+
+// procStatus returns a kB field of /proc/pid/status in bytes.
+func procStatus(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("--pid %d: %w", pid, err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("--pid %d: bad VmHWM", pid)
+				return 0, fmt.Errorf("--pid %d: bad %s", pid, field)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("--pid %d: no VmHWM", pid)
+	return 0, fmt.Errorf("--pid %d: no %s", pid, field)
 }

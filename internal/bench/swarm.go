@@ -29,6 +29,9 @@ type SwarmConfig struct {
 	Duration                  time.Duration
 	Churn                     float64       // share of the viewers replaced per minute
 	RTT                       time.Duration // round-trip time added to every link between nodes
+	Hostile                   time.Duration // a hostile peer attacks a random node this often; 0: none
+	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
+	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
 	Dir                       string        // scratch folder
 	Logger                    *slog.Logger
 }
@@ -50,6 +53,10 @@ func (c *SwarmConfig) Validate() error {
 		return fmt.Errorf("--churn %v: want a share from 0 to 1", c.Churn)
 	case c.RTT < 0 || c.RTT > 2*time.Second:
 		return fmt.Errorf("--rtt %v: want 0 to 2s", c.RTT)
+	case c.Hostile != 0 && c.Hostile < 100*time.Millisecond:
+		return fmt.Errorf("--hostile %v: want 0 (none) or at least 100ms", c.Hostile)
+	case c.SlowPlayers < 0 || c.SlowPlayers > c.Viewers:
+		return fmt.Errorf("--slow-players %d: want 0 to --viewers", c.SlowPlayers)
 	}
 	return nil
 }
@@ -75,6 +82,7 @@ type run struct {
 	players  []*player
 	timeline []timePoint
 	nextIP   int
+	attacks  atomic.Int64 // made by the hostile peer
 }
 
 type runningNode struct {
@@ -130,6 +138,17 @@ func (r *run) execute() (*SwarmResult, error) {
 		}
 	}
 	r.wg.Go(r.sample)
+	if r.cfg.Sample != "" {
+		if err := r.sampleTo(r.cfg.Sample, 30*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	if r.cfg.Hostile > 0 {
+		r.wg.Go(func() { r.hostile(r.cfg.Hostile) })
+	}
+	for k := range r.cfg.SlowPlayers {
+		r.wg.Go(func() { r.slowPlayer(r.ctx, k) })
+	}
 	r.churn()
 	end := time.Now()
 	return r.result(end, streamBytes.Load()), nil
