@@ -188,8 +188,8 @@ func TestPexSpamIsBounded(t *testing.T) {
 	var srcGood, relayGood bool
 	waitUntil(t, 5*time.Second, "the viewer dials the relay learned after the spam", func() bool {
 		viewer.sess.do(ctx, func(st *loopState) {
-			known = len(st.known)
-			k, r := st.known[src.addr], st.known[relay.addr]
+			known = st.book.size()
+			k, r := st.book.get(src.addr), st.book.get(relay.addr)
 			srcGood, relayGood = k != nil && k.good, r != nil && r.good
 		})
 		return relayGood

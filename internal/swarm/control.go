@@ -203,12 +203,6 @@ func (st *loopState) makeRoom() bool {
 
 // addStartupNodes remembers startup nodes and dials them before other peers.
 func (st *loopState) addStartupNodes(addrs []netip.AddrPort) {
-	st.addKnown(addrs)
-	for _, a := range addrs {
-		if k := st.known[a]; k != nil && !k.startup {
-			k.startup = true
-			k.next = time.Time{}
-		}
-	}
+	st.book.addStartup(addrs, time.Now())
 	st.dialMore()
 }

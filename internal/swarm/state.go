@@ -33,9 +33,7 @@ type loopState struct {
 
 	peers      map[[20]byte]*peer
 	byConn     map[*conn]*peer
-	known      map[netip.AddrPort]*knownAddr
-	knownPeak  int // the most addresses known since the map was last rebuilt (see compactKnown)
-	dialing    map[netip.AddrPort]bool
+	book       *addrBook // addresses to dial (addrbook.go)
 	banned     map[netip.Addr]time.Time
 	requested  map[blockKey]reqInfo
 	hdrPending map[uint32]reqInfo
@@ -58,15 +56,11 @@ type loopState struct {
 func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 	*st = loopState{
 		s: s, ctx: ctx, wg: wg,
-		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{}, known: map[netip.AddrPort]*knownAddr{},
-		dialing: map[netip.AddrPort]bool{}, banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
+		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{},
+		banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
 		hdrPending: map[uint32]reqInfo{}, edgeAsked: map[uint32]reqInfo{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
-		pushedIn: map[uint32]bool{},
+		pushedIn: map[uint32]bool{}, book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)),
 	}
-}
-
-func (st *loopState) self() netip.AddrPort {
-	return netip.AddrPortFrom(st.s.cfg.Bind, st.s.cfg.ListenPort)
 }
 
 func (st *loopState) isBanned(a netip.Addr) bool {
@@ -171,8 +165,8 @@ func (st *loopState) dropPeer(p *peer) {
 		delete(st.requested, k)
 	}
 	st.s.npeers.Store(int64(len(st.peers)))
-	if k := st.known[p.listen]; k != nil && p.role == wire.RoleStartup && p.downloaded > 0 {
-		k.next = time.Now().Add(startupRevisit) // it served our start; leave its slot to newcomers
+	if p.role == wire.RoleStartup && p.downloaded > 0 {
+		st.book.revisitAfter(p.listen, time.Now().Add(startupRevisit)) // it served our start; leave its slot to newcomers
 	}
 	if p.unchoked {
 		st.fillSlots()
@@ -246,7 +240,7 @@ func (st *loopState) tick() {
 		}
 	}
 	st.dropSilent(now)
-	st.compactKnown()
+	st.book.compact()
 	if now.Sub(st.lastSweep) > 10*time.Second {
 		st.lastSweep = now
 		st.expireBans(now)

@@ -1,0 +1,208 @@
+package swarm
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+const (
+	maxBackoff  = 30 * time.Second
+	maxKnown    = 1000
+	goodRetries = 8
+)
+
+// addrBook is the addresses a node may dial for one stream, with what it knows of each. It holds
+// at most maxKnown. An address that never answered is forgotten at its first failed dial
+// (trackers and PEX hand live peers out again), and a full book makes room for a new address by
+// forgetting the worst one that never answered (most failed dials, then the oldest); addresses
+// that answered a handshake for the stream (good), startup nodes, addresses the transport file or
+// the node's settings name, and addresses being dialed are kept. Dialing goes by startup nodes,
+// then named addresses (the transport file is authenticated by the infohash), then good ones,
+// then those learned from the most sources, then the fewest failures, so that junk pushed by PEX
+// or a polluted tracker cannot starve a newcomer. The session loop owns it.
+type addrBook struct {
+	self    netip.AddrPort // this node's own listening address, never added
+	m       map[netip.AddrPort]*knownAddr
+	peak    int // the most addresses held since the map was last rebuilt (see compact)
+	dialing map[netip.AddrPort]bool
+}
+
+type knownAddr struct {
+	next    time.Time
+	fails   int
+	self    bool // it answered with our own peer id
+	startup bool // a startup node: dialed before other peers
+	named   bool // named by the transport file (a tracker's IP:port) or the node's settings: dialed next
+	good    bool // it answered a handshake for this stream
+	sources int  // how many times it was learned (trackers, PEX, the transport file)
+	learned time.Time
+}
+
+func newAddrBook(self netip.AddrPort) *addrBook {
+	return &addrBook{self: self, m: map[netip.AddrPort]*knownAddr{}, dialing: map[netip.AddrPort]bool{}}
+}
+
+// backoff is how long to wait before dialing again after a failure: 2 s, doubling, at most
+// maxBackoff; an address that answered before (a node restarting, most likely) is tried every
+// second for its first goodRetries failures.
+func (k *knownAddr) backoff() time.Duration {
+	exp := k.fails
+	if k.good {
+		if exp <= goodRetries {
+			return time.Second
+		}
+		exp -= goodRetries
+	}
+	return min(maxBackoff, time.Second<<min(exp, 5))
+}
+
+func (k *knownAddr) kept() bool { return k.good || k.startup || k.named }
+
+func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
+
+// get returns what the book knows of a, or nil.
+func (b *addrBook) get(a netip.AddrPort) *knownAddr { return b.m[unmap(a)] }
+
+// size is how many addresses the book holds.
+func (b *addrBook) size() int { return len(b.m) }
+
+// add learns addresses from one source; an address known already counts one more source.
+func (b *addrBook) add(addrs []netip.AddrPort, now time.Time) {
+	for _, a := range addrs {
+		a = unmap(a)
+		if !a.IsValid() || a.Port() == 0 || a == b.self {
+			continue
+		}
+		if k := b.m[a]; k != nil {
+			k.sources = min(k.sources+1, 100)
+			continue
+		}
+		if len(b.m) >= maxKnown && !b.forgetWorst() {
+			continue
+		}
+		b.m[a] = &knownAddr{sources: 1, learned: now}
+		b.peak = max(b.peak, len(b.m))
+	}
+}
+
+// addStartup learns startup nodes: kept, and dialed first (at once).
+func (b *addrBook) addStartup(addrs []netip.AddrPort, now time.Time) {
+	b.add(addrs, now)
+	for _, a := range addrs {
+		if k := b.get(a); k != nil && !k.startup {
+			k.startup, k.next = true, time.Time{}
+		}
+	}
+}
+
+// addNamed learns addresses the transport file or the node's settings name: kept, and dialed
+// right after startup nodes (at once).
+func (b *addrBook) addNamed(addrs []netip.AddrPort, now time.Time) {
+	b.add(addrs, now)
+	for _, a := range addrs {
+		if k := b.get(a); k != nil && !k.named {
+			k.named, k.next = true, time.Time{}
+		}
+	}
+}
+
+// forgetWorst removes the worst address that never answered; false when there is none.
+func (b *addrBook) forgetWorst() bool {
+	var worst netip.AddrPort
+	var wk *knownAddr
+	for a, k := range b.m {
+		if k.kept() || b.dialing[a] {
+			continue
+		}
+		if wk == nil || k.fails > wk.fails || k.fails == wk.fails && k.learned.Before(wk.learned) {
+			worst, wk = a, k
+		}
+	}
+	if wk == nil {
+		return false
+	}
+	delete(b.m, worst)
+	return true
+}
+
+// compact rebuilds the map once it holds less than half its peak: a Go map keeps the room of its
+// largest size, so PEX spam forgotten would otherwise still cost it.
+func (b *addrBook) compact() {
+	if b.peak < 64 || len(b.m) > b.peak/2 {
+		return
+	}
+	m := make(map[netip.AddrPort]*knownAddr, len(b.m))
+	for a, k := range b.m {
+		m[a] = k
+	}
+	b.m, b.peak = m, len(m)
+}
+
+// candidates lists, best first, the addresses that may be dialed now: not being dialed, not our
+// own, not backing off, and not refused by skip (banned, connected, not on a download list).
+func (b *addrBook) candidates(now time.Time, skip func(netip.AddrPort) bool) []netip.AddrPort {
+	var out []netip.AddrPort
+	for a, k := range b.m {
+		if !k.self && !b.dialing[a] && !now.Before(k.next) && !skip(a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(x, y netip.AddrPort) int {
+		kx, ky := b.m[x], b.m[y]
+		if c := boolInt(ky.startup) - boolInt(kx.startup); c != 0 {
+			return c
+		}
+		if c := boolInt(ky.named) - boolInt(kx.named); c != 0 {
+			return c
+		}
+		if c := boolInt(ky.good) - boolInt(kx.good); c != 0 {
+			return c
+		}
+		if c := ky.sources - kx.sources; c != 0 {
+			return c
+		}
+		return kx.fails - ky.fails
+	})
+	return out
+}
+
+// dialStarted notes a dial to a in progress.
+func (b *addrBook) dialStarted(a netip.AddrPort) { b.dialing[a] = true }
+
+// inFlight is how many dials are in progress.
+func (b *addrBook) inFlight() int { return len(b.dialing) }
+
+// failed notes a failed dial: an address never answered is forgotten, one kept backs off.
+func (b *addrBook) failed(a netip.AddrPort, now time.Time) {
+	delete(b.dialing, a)
+	k := b.m[a]
+	switch {
+	case k == nil:
+	case !k.kept():
+		delete(b.m, a)
+	default:
+		k.fails++
+		k.next = now.Add(k.backoff())
+	}
+}
+
+// answered notes a dial whose handshake succeeded; ours tells that a is this node itself.
+func (b *addrBook) answered(a netip.AddrPort, ours bool, now time.Time) {
+	delete(b.dialing, a)
+	k := b.m[a]
+	switch {
+	case k == nil:
+	case ours:
+		k.self = true
+	default:
+		k.fails, k.next, k.good = 0, now.Add(time.Second), true
+	}
+}
+
+// revisitAfter keeps a from being dialed before t (a startup node that served our start).
+func (b *addrBook) revisitAfter(a netip.AddrPort, t time.Time) {
+	if k := b.m[a]; k != nil {
+		k.next = t
+	}
+}
