@@ -136,36 +136,23 @@ func (st *loopState) mayUpload(p *peer) bool {
 	return slices.Contains(st.s.cfg.UploadTo, p.c.remote.Addr())
 }
 
-// fillSlots unchokes peers, oldest first, up to the upload-slot limit, and chokes the newest
-// ones above it.
+// fillSlots gives the upload slots to the oldest peers (see chokeSlots) and tells the peers whose
+// slot changed.
 func (st *loopState) fillSlots() {
-	var open []*peer
+	peers := make([]*peer, 0, len(st.peers))
+	slots := make([]slot, 0, len(st.peers))
 	for _, p := range st.peers {
-		if p.unchoked {
-			open = append(open, p)
-		}
+		peers = append(peers, p)
+		slots = append(slots, slot{since: p.since, unchoked: p.unchoked, eligible: p.hello && st.mayUpload(p)})
 	}
-	slices.SortFunc(open, func(a, b *peer) int { return a.since.Compare(b.since) })
-	for len(open) > st.s.cfg.MaxUploadSlots {
-		p := open[len(open)-1]
-		open = open[:len(open)-1]
-		p.unchoked = false
-		p.c.send(&wire.Message{Type: wire.Choke})
+	choke, unchoke := chokeSlots(slots, st.s.cfg.MaxUploadSlots)
+	for _, i := range choke {
+		peers[i].unchoked = false
+		peers[i].c.send(&wire.Message{Type: wire.Choke})
 	}
-	var waiting []*peer
-	for _, p := range st.peers {
-		if p.hello && !p.unchoked && st.mayUpload(p) {
-			waiting = append(waiting, p)
-		}
-	}
-	slices.SortFunc(waiting, func(a, b *peer) int { return a.since.Compare(b.since) })
-	for _, p := range waiting {
-		if len(open) >= st.s.cfg.MaxUploadSlots {
-			return
-		}
-		p.unchoked = true
-		p.c.send(&wire.Message{Type: wire.Unchoke})
-		open = append(open, p)
+	for _, i := range unchoke {
+		peers[i].unchoked = true
+		peers[i].c.send(&wire.Message{Type: wire.Unchoke})
 	}
 }
 
