@@ -193,11 +193,7 @@ func (st *loopState) onRequest(p *peer, m *wire.Message) {
 }
 
 func (st *loopState) onPiece(p *peer, m *wire.Message) {
-	k := blockKey{m.Number, m.Block}
-	delete(p.requests, k)
-	if r, ok := st.requested[k]; ok && r.p == p {
-		delete(st.requested, k)
-	}
+	st.reqs.done(p, blockKey{m.Number, m.Block})
 	_, buf := st.s.File()
 	if buf == nil {
 		return
@@ -232,26 +228,13 @@ func (st *loopState) onReject(p *peer, m *wire.Message) {
 		delete(st.edgeAsked, m.Number)
 		return
 	}
-	k := blockKey{m.Number, m.Block}
-	delete(p.requests, k)
-	if r, ok := st.requested[k]; ok && r.p == p {
-		delete(st.requested, k)
-	}
+	st.reqs.done(p, blockKey{m.Number, m.Block})
 }
 
-func (st *loopState) clearRequests(p *peer) {
-	for k := range p.requests {
-		if r, ok := st.requested[k]; ok && r.p == p {
-			delete(st.requested, k)
-		}
-	}
-	clear(p.requests)
-}
+func (st *loopState) clearRequests(p *peer) { st.reqs.clearPeer(p) }
 
 func (st *loopState) request(p *peer, k blockKey) {
 	if p.c.send(&wire.Message{Type: wire.Request, Number: k.n, Block: k.block}) {
-		now := time.Now()
-		p.requests[k] = now
-		st.requested[k] = reqInfo{p, now}
+		st.reqs.ask(p, k, time.Now())
 	}
 }

@@ -168,7 +168,7 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 	sent := 0
 	for i := range h.Blocks {
 		k := blockKey{n, uint16(i)}
-		if _, busy := st.requested[k]; busy || pc.HasBlock(i) {
+		if st.reqs.busy(k) || pc.HasBlock(i) {
 			continue
 		}
 		p := st.pick(n)

@@ -20,11 +20,6 @@ const (
 	startupRevisit = 2 * time.Minute
 )
 
-type reqInfo struct {
-	p  *peer
-	at time.Time
-}
-
 // loopState is everything the Run goroutine owns.
 type loopState struct {
 	s   *Session
@@ -35,7 +30,7 @@ type loopState struct {
 	byConn     map[*conn]*peer
 	book       *addrBook // addresses to dial (addrbook.go)
 	banned     map[netip.Addr]time.Time
-	requested  map[blockKey]reqInfo
+	reqs       reqTable // block requests in flight (reqtable.go)
 	hdrPending map[uint32]reqInfo
 	edgeAsked  map[uint32]reqInfo // headers asked for to learn where the stream is (claims.go)
 	metaAsked  map[*peer]bool
@@ -57,7 +52,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 	*st = loopState{
 		s: s, ctx: ctx, wg: wg,
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{},
-		banned: map[netip.Addr]time.Time{}, requested: map[blockKey]reqInfo{},
+		banned: map[netip.Addr]time.Time{}, reqs: newReqTable(),
 		hdrPending: map[uint32]reqInfo{}, edgeAsked: map[uint32]reqInfo{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
 		pushedIn: map[uint32]bool{}, book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)),
 	}
@@ -161,9 +156,7 @@ func (st *loopState) dropPeer(p *peer) {
 	delete(st.byConn, p.c)
 	delete(st.peers, p.c.id)
 	delete(st.metaAsked, p)
-	for k := range p.requests {
-		delete(st.requested, k)
-	}
+	st.reqs.clearPeer(p)
 	st.s.npeers.Store(int64(len(st.peers)))
 	if p.role == wire.RoleStartup && p.downloaded > 0 {
 		st.book.revisitAfter(p.listen, time.Now().Add(startupRevisit)) // it served our start; leave its slot to newcomers
@@ -201,12 +194,8 @@ func (st *loopState) broadcast(m *wire.Message) {
 // tick runs four times a second: timeouts, window updates, peer exchange, dialing.
 func (st *loopState) tick() {
 	now := time.Now()
-	for k, r := range st.requested {
-		if now.Sub(r.at) > requestTimeout {
-			delete(st.requested, k)
-			delete(r.p.requests, k)
-			st.strike(r.p, now)
-		}
+	for _, p := range st.reqs.expire(now, requestTimeout) {
+		st.strike(p, now)
 	}
 	for n := range st.seen {
 		if st.started && n+lookahead < st.next {

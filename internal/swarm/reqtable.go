@@ -1,0 +1,57 @@
+package swarm
+
+import "time"
+
+// reqTable is the block requests in flight: at most one peer asked per block, and for each peer
+// the blocks it was asked (peer.requests, which the scheduler counts against maxRequests). It is
+// bounded by maxRequests per connected peer: a peer's requests leave with it.
+type reqTable struct {
+	byBlock map[blockKey]reqInfo
+}
+
+type reqInfo struct {
+	p  *peer
+	at time.Time
+}
+
+func newReqTable() reqTable { return reqTable{byBlock: map[blockKey]reqInfo{}} }
+
+// ask notes that p was asked for block k.
+func (t *reqTable) ask(p *peer, k blockKey, now time.Time) {
+	p.requests[k] = now
+	t.byBlock[k] = reqInfo{p, now}
+}
+
+// busy tells whether some peer is being asked for block k.
+func (t *reqTable) busy(k blockKey) bool {
+	_, ok := t.byBlock[k]
+	return ok
+}
+
+// done ends p's request for block k (answered or rejected); the block stays asked of another
+// peer if it was asked again meanwhile.
+func (t *reqTable) done(p *peer, k blockKey) {
+	delete(p.requests, k)
+	if r, ok := t.byBlock[k]; ok && r.p == p {
+		delete(t.byBlock, k)
+	}
+}
+
+// clearPeer ends every request of p (choked us, or gone).
+func (t *reqTable) clearPeer(p *peer) {
+	for k := range p.requests {
+		t.done(p, k)
+	}
+}
+
+// expire ends the requests older than timeout and returns the peer of each, to be struck.
+func (t *reqTable) expire(now time.Time, timeout time.Duration) []*peer {
+	var late []*peer
+	for k, r := range t.byBlock {
+		if now.Sub(r.at) > timeout {
+			t.done(r.p, k)
+			late = append(late, r.p)
+		}
+	}
+	return late
+}
