@@ -363,3 +363,23 @@ func TestHeaderFromTheFutureIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A viewer that stalls longer than its peers' windows hold (its loop blocked 3 s against a source
+// keeping 1.3 s) learns where they are from a header beyond its verified edge, skips forward and
+// plays on, instead of waiting for ever for pieces nobody holds.
+func TestViewerBehindTheWindowCatchesUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.150", Config{Role: wire.RoleSource, File: f, CacheSize: 256 << 10})
+	viewer := startNode(t, ctx, "127.0.1.151", Config{Role: wire.RoleViewer, File: f, CacheSize: 256 << 10, Peers: []netip.AddrPort{src.addr}})
+	feed(t, ctx, src, priv)
+	t.Cleanup(cancel)
+	readPieces(t, ctx, viewer.sess, 10)
+	viewer.sess.do(ctx, func(*loopState) { time.Sleep(3 * time.Second) })
+	_, buf := viewer.sess.File()
+	before := buf.Newest().Number
+	waitUntil(t, 10*time.Second, "the viewer has pieces the source made after the stall", func() bool {
+		_, sbuf := src.sess.File()
+		return buf.Newest().Number > before+60 && buf.Newest().Number+40 > sbuf.Newest().Number
+	})
+}

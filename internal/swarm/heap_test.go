@@ -115,6 +115,14 @@ func TestFloodsLeaveNoHeapBehind(t *testing.T) {
 			t.Errorf("%s: heap or goroutines not back within 10%%", tc.name)
 		}
 	}
+	for _, n := range []*testNode{viewer, src} {
+		n.sess.do(ctx, func(st *loopState) {
+			t.Logf("role %d: next %d edge %d started %v, %d peers, book %d, in flight %d, requested %d", st.s.cfg.Role, st.next, st.edge, st.started, len(st.peers), st.book.size(), st.book.inFlight(), len(st.reqs.byBlock))
+			for _, p := range st.peers {
+				t.Logf("  peer %v listen %v role %d hello %v window %+v chokedUs %v unchoked %v requests %d strikes %d", p.c.remote, p.listen, p.role, p.hello, p.window, p.chokedUs, p.unchoked, len(p.requests), p.strikes)
+			}
+		})
+	}
 	got := readPieces(t, ctx, viewer.sess, 20)
 	for k := 1; k < len(got); k++ {
 		if got[k].Header.Number != got[k-1].Header.Number+1 {

@@ -34,6 +34,9 @@ func (st *loopState) schedule() {
 	if !ok {
 		return
 	}
+	if st.behind(hi) { // stalled longer than the peers' windows: learn where they are now
+		st.learnEdge(time.Now())
+	}
 	if hi >= lookahead && st.next < hi-lookahead {
 		st.next = hi - lookahead
 	}
@@ -51,6 +54,22 @@ func (st *loopState) schedule() {
 		}
 		capacity -= st.fetch(buf, n)
 	}
+}
+
+// behind tells whether every peer this node may download from has moved past everything it may
+// ask for: it stalled longer than their windows hold, and only a header beyond the verified edge
+// (learnEdge) can move it on, to be skipped forward from there.
+func (st *loopState) behind(hi uint32) bool {
+	some := false
+	for _, p := range st.peers {
+		if p.hello && p.mayDownload && !p.window.Empty {
+			if p.window.First <= hi {
+				return false
+			}
+			some = true
+		}
+	}
+	return some
 }
 
 // newest is the highest piece number worth asking for: what peers we may download from claim to
