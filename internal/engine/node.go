@@ -38,9 +38,12 @@ type Node struct {
 	live   string // the live cache folder of this node, when on disk
 	filter *ipfilter.Filter
 
-	mu       sync.Mutex // guards limits and sessions
+	metrics *nodeMetrics
+
+	mu       sync.Mutex // guards limits, sessions and past
 	limits   limits
 	sessions map[*swarm.Session]bool
+	past     pastCounts // counters of ended sessions (metrics.go)
 }
 
 // limits are the settings the web interface changes on the fly.
@@ -75,11 +78,13 @@ func New(cfg Config) (*Node, error) {
 		ln.Close()
 		return nil, err
 	}
+	n.metrics = newNodeMetrics(n)
 	n.web = nodeweb.New(nodeweb.Config{
 		Version: version.Version, Token: cfg.AccessToken, RemoteAccess: cfg.RemoteAccess, MonitorIP: cfg.MonitorIP,
-		Interval: cfg.StatsInterval, ReportPeers: cfg.StatsPeers, Logger: n.log,
+		Interval: cfg.StatsInterval, ReportPeers: cfg.StatsPeers, Metrics: n.metrics.Handler(), Logger: n.log,
 	}, n)
 	n.mux.Handle("/app/", n.web)
+	n.mux.Handle("/metrics", n.web)
 	switch cfg.Mode {
 	case Source:
 		n.mode, err = newSource(n)
@@ -225,9 +230,7 @@ func (n *Node) runSession(ctx context.Context, s *swarm.Session) error {
 	n.host.Add(s)
 	defer func() {
 		n.host.Remove(s)
-		n.mu.Lock()
-		delete(n.sessions, s)
-		n.mu.Unlock()
+		n.endSession(s)
 	}()
 	return s.Run(ctx)
 }

@@ -48,10 +48,12 @@ func newViewer(n *Node) (*viewer, error) {
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
 		MemoryBase: cfg.MemoryBase, Logger: n.log,
+		Started: func(d time.Duration) { n.metrics.startup.Observe(d.Seconds()) },
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{
 		OwnPorts: []int{ln.Addr().(*net.TCPAddr).Port, int(n.port), cfg.APIPort},
 		BindAll:  cfg.BindAll, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir, Version: version.Version, Logger: n.log,
+		Metrics: n.metrics.Handler(),
 	}, v.core)
 	return v, nil
 }

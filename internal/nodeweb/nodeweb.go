@@ -50,6 +50,7 @@ type Config struct {
 	MonitorIP    netip.Addr    // --monitor-node-ip: let in like the node's own machine
 	Interval     time.Duration // --stats-report-interval
 	ReportPeers  bool          // --stats-report-peers
+	Metrics      http.Handler  // Prometheus /metrics, served as /app/[TOKEN/]metrics (and /metrics without a token)
 	Logger       *slog.Logger
 }
 
@@ -138,13 +139,18 @@ func (w *Web) current(ctx context.Context) Report {
 	return r
 }
 
-// ServeHTTP answers /app/[TOKEN/]monitoring|monitor|update|get_transport_file.
+// ServeHTTP answers /app/[TOKEN/]monitoring|monitor|update|get_transport_file|metrics, and
+// /metrics (as /app/metrics: without a token).
 func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !w.local(r) {
 		writeJSON(rw, http.StatusForbidden, map[string]string{"error": "remote access is disabled (--service-remote-access)"})
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/app/"), "/")
+	path := r.URL.Path
+	if path == "/metrics" {
+		path = "/app/metrics"
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/app/"), "/")
 	token, method := "", parts[len(parts)-1]
 	if len(parts) == 2 {
 		token = parts[0]
@@ -163,6 +169,12 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.update(rw, r)
 	case "get_transport_file":
 		w.transportFile(rw, r)
+	case "metrics":
+		if w.cfg.Metrics == nil {
+			http.NotFound(rw, r)
+			return
+		}
+		w.cfg.Metrics.ServeHTTP(rw, r)
 	default:
 		http.NotFound(rw, r)
 	}

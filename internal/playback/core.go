@@ -55,7 +55,10 @@ type Config struct {
 	// keeps the limit at MemoryBase plus RingSize a stream and PlayerMemory a player, so a
 	// memory-cache node's collector does not run without pause as players join.
 	MemoryBase int64
-	Logger     *slog.Logger
+	// Started, when set, is told for each player how long its session had been open when the
+	// player's first bytes went out (the startup time operators watch).
+	Started func(time.Duration)
+	Logger  *slog.Logger
 }
 
 // PlayerMemory is what the memory limit grants each player (see Config.MemoryBase).
@@ -217,6 +220,9 @@ func (c *Core) Describe(ctx context.Context, content Content) (Content, error) {
 	content.Raw = st.src.RawFile()
 	return content, nil
 }
+
+// Counts are the streams running and the players reading now.
+func (c *Core) Counts() (streams, players int64) { return c.nstreams.Load(), c.players.Load() }
 
 // CountServed adds bytes served to players outside Play (HLS segments).
 func (c *Core) CountServed(n int64) { c.served.Add(n) }

@@ -51,7 +51,12 @@ func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, hea
 		}
 		return s.playSeeking(parent, conn)
 	}
+	first := true
 	cl := fanout.Client{Conn: conn, Timeout: s.c.cfg.WriteTimeout, Wrote: func(n, off int64) {
+		if first && s.c.cfg.Started != nil {
+			first = false
+			s.c.cfg.Started(time.Since(s.created))
+		}
 		s.c.served.Add(n)
 		s.sentOff.Store(off)
 		if s.seekGen.Load() != gen {

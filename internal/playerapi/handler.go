@@ -29,6 +29,7 @@ type Config struct {
 	CacheDir   string        // its free space is reported in stat's disk_cache_stats
 	Version    string
 	Client     *http.Client // fetches transport files for url=
+	Metrics    http.Handler // the engine's Prometheus /metrics, under the player API's access rules
 	Logger     *slog.Logger
 }
 
@@ -73,6 +74,9 @@ func New(cfg Config, core *playback.Core) *Handler {
 	h.mux.HandleFunc("GET /ace/event/{infohash}/{key}", h.event)
 	h.mux.HandleFunc("GET /webui/api/service", h.service)
 	h.mux.HandleFunc("GET /server/api", h.serverAPI)
+	if cfg.Metrics != nil {
+		h.mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	return h
 }
 

@@ -32,7 +32,7 @@ func (st *loopState) verified(n uint32) {
 // claim checks a peer's claim to hold piece n; an absurd one bans the peer (false).
 func (st *loopState) claim(p *peer, n uint32) bool {
 	if st.hasEdge && n > st.edge && n-st.edge > maxClaimAhead {
-		st.ban(p, fmt.Errorf("claims piece %d; the newest piece the source signed is %d", n, st.edge))
+		st.ban(p, BanClaim, fmt.Errorf("claims piece %d; the newest piece the source signed is %d", n, st.edge))
 		return false
 	}
 	return true
@@ -44,7 +44,7 @@ func (st *loopState) claimWindow(p *peer, w wire.WindowInfo) bool {
 	case w.Empty:
 		return true
 	case w.First > w.Last:
-		st.ban(p, fmt.Errorf("window %d–%d", w.First, w.Last))
+		st.ban(p, BanClaim, fmt.Errorf("window %d–%d", w.First, w.Last))
 		return false
 	}
 	return st.claim(p, w.Last) && (w.NoKeyframe || st.claim(p, w.Keyframe))

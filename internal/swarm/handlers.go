@@ -19,7 +19,7 @@ func (st *loopState) handle(ev event) {
 		return
 	}
 	if errors.Is(ev.err, errFlood) || errors.Is(ev.err, wire.ErrProtocol) {
-		st.ban(p, ev.err)
+		st.ban(p, banReason(ev.err), ev.err)
 		return
 	}
 	if ev.err != nil {
@@ -51,7 +51,7 @@ func (st *loopState) handle(ev event) {
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
 		if st.replayed(m.Header) {
-			st.ban(p, fmt.Errorf("replayed the header of piece %d, long gone from the live window", m.Header.Number))
+			st.ban(p, BanReplay, fmt.Errorf("replayed the header of piece %d, long gone from the live window", m.Header.Number))
 			return
 		}
 		if p.mayDownload { // --download-from: nothing is taken from other nodes, pushed or not
@@ -112,7 +112,7 @@ func (st *loopState) onMetadata(p *peer, data []byte) {
 	}
 	f, err := transport.Decode(data)
 	if err != nil || f.InfoHash() != st.s.cfg.InfoHash {
-		st.ban(p, errors.New("transport file does not match the infohash"))
+		st.ban(p, BanMetadata, errors.New("transport file does not match the infohash"))
 		return
 	}
 	st.s.setFile(f, bytes.Clone(data))
@@ -149,12 +149,12 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	delete(st.edgeAsked, h.Number)
 	if known := buf.Header(h.Number); known != nil {
 		if !bytes.Equal(known.Marshal(), h.Marshal()) { // the one held was verified: this is not it
-			st.ban(p, fmt.Errorf("header of piece %d differs from the verified one", h.Number))
+			st.ban(p, BanForgedHeader, fmt.Errorf("header of piece %d differs from the verified one", h.Number))
 		}
 		return
 	}
 	if err := h.Verify(f.Key(), st.s.cfg.InfoHash, int(f.Info.PieceLength), int(f.Info.BlockLength)); err != nil {
-		st.ban(p, err)
+		st.ban(p, BanForgedHeader, err)
 		return
 	}
 	now := time.Now()
@@ -189,6 +189,7 @@ func (st *loopState) onRequest(p *peer, m *wire.Message) {
 	if p.c.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data}) {
 		st.s.sentMedia.Add(int64(len(data)))
 		p.uploaded += int64(len(data))
+		st.s.metrics.addMedia(p.role, false, len(data))
 	}
 }
 
@@ -203,13 +204,15 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 		return // evicted, or never asked for
 	}
 	if err != nil {
-		st.ban(p, err)
+		st.ban(p, BanForgedBlock, err)
 		return
 	}
 	st.s.recvMedia.Add(int64(len(m.Data)))
+	st.s.metrics.addMedia(p.role, true, len(m.Data))
 	p.downloaded += int64(len(m.Data))
 	p.useful(time.Now())
 	if done {
+		st.s.metrics.complete.Add(1)
 		h := buf.Get(m.Number).Header
 		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})
 		if st.pushedIn[m.Number] {

@@ -63,6 +63,7 @@ func (st *loopState) pushTo(p *peer, h *wire.PieceHeader) {
 		}
 		st.s.sentMedia.Add(int64(len(data)))
 		p.uploaded += int64(len(data))
+		st.s.metrics.addMedia(p.role, false, len(data))
 	}
 	p.noteHave(h.Number, h.HasKeyframe())
 }

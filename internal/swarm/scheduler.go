@@ -38,10 +38,10 @@ func (st *loopState) schedule() {
 		st.learnEdge(time.Now())
 	}
 	if hi >= lookahead && st.next < hi-lookahead {
-		st.next = hi - lookahead
+		st.skip(buf, hi-lookahead)
 	}
 	if first, ok := st.sourceFirst(); ok && first > st.next && st.nobodyHas(st.next, first) { // they will never come
-		st.next = first
+		st.skip(buf, first)
 		buf.Gone(first)
 	}
 	for st.next <= hi && buf.Get(st.next) != nil {
@@ -70,6 +70,20 @@ func (st *loopState) behind(hi uint32) bool {
 		}
 	}
 	return some
+}
+
+// skip moves the next piece to fetch to n, counting the pieces before it that never came.
+func (st *loopState) skip(buf *livebuf.Buffer, n uint32) {
+	if n-st.next > 4096 { // far more than a window: none of them is held
+		st.s.metrics.skipped.Add(int64(n - st.next))
+		st.next = n
+		return
+	}
+	for ; st.next < n; st.next++ {
+		if buf.Get(st.next) == nil {
+			st.s.metrics.skipped.Add(1)
+		}
+	}
 }
 
 // newest is the highest piece number worth asking for: what peers we may download from claim to

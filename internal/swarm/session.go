@@ -110,6 +110,7 @@ type Session struct {
 	sentMedia atomic.Int64
 	recvMedia atomic.Int64
 	npeers    atomic.Int64
+	metrics   metricCounters
 
 	// Owned by the Run goroutine.
 	st loopState

@@ -166,9 +166,10 @@ func (st *loopState) dropPeer(p *peer) {
 	}
 }
 
-func (st *loopState) ban(p *peer, why error) {
+func (st *loopState) ban(p *peer, reason string, why error) {
 	a := p.c.remote.Addr()
-	st.s.log.Warn("peer banned", "peer", p.c.remote.String(), "err", why)
+	st.s.log.Warn("peer banned", "peer", p.c.remote.String(), "reason", reason, "err", why)
+	st.s.metrics.ban(reason)
 	st.banned[a] = time.Now().Add(banTime)
 	for _, q := range st.peers {
 		if q.c.remote.Addr() == a {
@@ -257,6 +258,7 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 	}
 	st.clock.note(h, time.Now())
 	st.verified(h.Number)
+	st.s.metrics.complete.Add(1)
 	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
 	st.push(h.Number, nil)
 	return nil

@@ -62,6 +62,7 @@ func (s *Server) Addr() net.Addr { return s.tcp.Addr() }
 func (s *Server) Run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/announce", Handler(s.Store))
+	mux.Handle("/metrics", MetricsHandler(s.Store))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	us := &udpTrackerServer.Server{
 		ConnTracker: newConnTracker(),

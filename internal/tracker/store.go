@@ -36,10 +36,11 @@ type entry struct {
 type Store struct {
 	ttl time.Duration
 
-	mu     sync.Mutex // guards swarms, total, swept
-	swarms map[[20]byte]map[netip.AddrPort]entry
-	total  int       // peers in all swarms
-	swept  time.Time // last sweep of expired peers
+	mu        sync.Mutex // guards swarms, total, swept, announces
+	swarms    map[[20]byte]map[netip.AddrPort]entry
+	total     int       // peers in all swarms
+	swept     time.Time // last sweep of expired peers
+	announces int64
 }
 
 // NewStore returns an empty store; peers expire after ttl without an announce.
@@ -51,6 +52,7 @@ func NewStore(ttl time.Duration) *Store {
 func (s *Store) TrackAnnounce(_ context.Context, req udp.AnnounceRequest, addr trackerServer.AnnounceAddr) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.announces++
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	now := time.Now()
 	if now.Sub(s.swept) > sweepEvery {

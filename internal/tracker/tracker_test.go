@@ -10,6 +10,8 @@ import (
 	"github.com/anacrolix/torrent/tracker"
 	trackerServer "github.com/anacrolix/torrent/tracker/server"
 	"github.com/anacrolix/torrent/tracker/udp"
+
+	"github.com/aceswarm/aceswarm/internal/promtest"
 )
 
 func announce(t *testing.T, url, bind string, port uint16, ev tracker.AnnounceEvent) tracker.AnnounceResponse {
@@ -58,6 +60,11 @@ func TestHTTPAndUDPAnnounces(t *testing.T) {
 	announce(t, udpURL, "127.0.0.3", 1003, tracker.Stopped)
 	if n := srv.Store.Count([20]byte{7}); n != 1 {
 		t.Fatalf("%d peers after a stop, want 1", n)
+	}
+	m := promtest.Scrape(t, "http://"+srv.Addr().String()+"/metrics")
+	if a, p, s := promtest.Value(m, "aceswarm_tracker_announces_total"), promtest.Value(m, "aceswarm_tracker_peers"),
+		promtest.Value(m, "aceswarm_tracker_swarms"); a != 4 || p != 1 || s != 1 {
+		t.Fatalf("metrics: %v announces, %v peers, %v swarms; want 4, 1, 1", a, p, s)
 	}
 }
 

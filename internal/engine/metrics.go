@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aceswarm/aceswarm/internal/swarm"
+	"github.com/aceswarm/aceswarm/internal/version"
+)
+
+// Metrics are a node's Prometheus series (docs/metrics.md), in a registry of its own so that many
+// nodes can run in one process (the benches). Figures are read from the node when scraped;
+// counters keep what ended sessions counted, so they never go back.
+type nodeMetrics struct {
+	reg     *prometheus.Registry
+	n       *Node
+	startup prometheus.Histogram // viewer: a player's first bytes after its session opened
+	source  prometheus.Counter   // source: bytes cut into pieces
+}
+
+var (
+	descInfo     = prometheus.NewDesc("aceswarm_node_info", "The node's role and version (always 1).", []string{"role", "version"}, nil)
+	descStreams  = prometheus.NewDesc("aceswarm_streams", "Streams this node runs a swarm session for.", nil, nil)
+	descPeers    = prometheus.NewDesc("aceswarm_peers", "Connected peers, by the role they said.", []string{"peer_role"}, nil)
+	descMedia    = prometheus.NewDesc("aceswarm_media_bytes_total", "Piece data sent and received, by the peer's role.", []string{"direction", "peer_role"}, nil)
+	descWire     = prometheus.NewDesc("aceswarm_wire_bytes_total", "Bytes on peer connections, protocol included.", []string{"direction"}, nil)
+	descPieces   = prometheus.NewDesc("aceswarm_pieces_total", "Pieces completed (or made, on a source), and pieces skipped as never to come.", []string{"outcome"}, nil)
+	descBans     = prometheus.NewDesc("aceswarm_bans_total", "Peers banned, by reason (docs/protocol.md, threat model).", []string{"reason"}, nil)
+	descDropped  = prometheus.NewDesc("aceswarm_dropped_blocks_total", "Blocks not sent because a peer's queue was full.", nil, nil)
+	descCache    = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
+	descPlayers  = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now.", nil, nil)
+	descServed   = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
+	roleLabels   = [...]string{"unknown", "source", "support", "startup", "viewer"} // by wire.Role* number
+	directionsOf = [...]string{"sent", "received"}
+)
+
+func newNodeMetrics(n *Node) *nodeMetrics {
+	m := &nodeMetrics{
+		reg: prometheus.NewRegistry(), n: n,
+		startup: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "aceswarm_startup_seconds", Help: "Viewer engine: from a playback session's opening to its player's first bytes.",
+			Buckets: []float64{.1, .25, .5, 1, 2, 3, 5, 10, 30},
+		}),
+		source: prometheus.NewCounter(prometheus.CounterOpts{Name: "aceswarm_source_bytes_total", Help: "Source node: stream bytes cut into pieces."}),
+	}
+	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	switch n.cfg.Mode {
+	case Viewer:
+		m.reg.MustRegister(m.startup)
+	case Source:
+		m.reg.MustRegister(m.source)
+	}
+	return m
+}
+
+// Handler serves the registry in Prometheus's text format.
+func (m *nodeMetrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Describe sends nothing: the collector is unchecked, its series known when collected.
+func (m *nodeMetrics) Describe(chan<- *prometheus.Desc) {}
+
+// Collect reads the node's figures.
+func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
+	n := m.n
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ch <- prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1, n.cfg.Mode.String(), version.Version)
+	sessions, total, wireSent, wireRecv := n.metricsSnapshot()
+	peers := map[string]int{}
+	for _, r := range roleLabels[1:] {
+		peers[r] = 0
+	}
+	for _, s := range sessions {
+		addMetrics(&total, s.Metrics())
+		st := s.Stats()
+		wireSent, wireRecv = wireSent+st.Uploaded, wireRecv+st.Downloaded
+		list, _ := s.Peers(ctx)
+		for _, p := range list {
+			peers[p.Role]++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(len(sessions)))
+	for r, c := range peers {
+		ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(c), r)
+	}
+	for r, label := range roleLabels {
+		for d, dir := range directionsOf {
+			ch <- prometheus.MustNewConstMetric(descMedia, prometheus.CounterValue, float64(total.MediaBytes[r][d]), dir, label)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descWire, prometheus.CounterValue, float64(wireSent), "sent")
+	ch <- prometheus.MustNewConstMetric(descWire, prometheus.CounterValue, float64(wireRecv), "received")
+	ch <- prometheus.MustNewConstMetric(descPieces, prometheus.CounterValue, float64(total.PiecesComplete), "complete")
+	ch <- prometheus.MustNewConstMetric(descPieces, prometheus.CounterValue, float64(total.PiecesSkipped), "skipped")
+	for _, r := range swarm.BanReasons {
+		ch <- prometheus.MustNewConstMetric(descBans, prometheus.CounterValue, float64(total.Bans[r]), r)
+	}
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(total.DroppedBlocks))
+	ch <- prometheus.MustNewConstMetric(descCache, prometheus.GaugeValue, float64(total.CacheBytes))
+	if v, ok := n.mode.(*viewer); ok {
+		_, players := v.core.Counts()
+		ch <- prometheus.MustNewConstMetric(descPlayers, prometheus.GaugeValue, float64(players))
+		ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(v.core.Served()))
+	}
+}
+
+// pastCounts are what the node's ended sessions counted.
+type pastCounts struct {
+	m                  swarm.Metrics
+	wireSent, wireRecv int64
+}
+
+// metricsSnapshot returns, at one moment, the running sessions and what the ended ones counted:
+// a session is in one or the other, never both (see endSession).
+func (n *Node) metricsSnapshot() (sessions []*swarm.Session, past swarm.Metrics, wireSent, wireRecv int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for s := range n.sessions {
+		sessions = append(sessions, s)
+	}
+	past = n.past.m
+	past.Bans = map[string]int64{}
+	for r, c := range n.past.m.Bans {
+		past.Bans[r] = c
+	}
+	return sessions, past, n.past.wireSent, n.past.wireRecv
+}
+
+// endSession forgets a session that ended, keeping its counters in the node's past ones (the
+// cache it held is gone).
+func (n *Node) endSession(s *swarm.Session) {
+	m, st := s.Metrics(), s.Stats()
+	m.CacheBytes = 0
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.sessions, s)
+	addMetrics(&n.past.m, m)
+	n.past.wireSent += st.Uploaded
+	n.past.wireRecv += st.Downloaded
+}
+
+func addMetrics(to *swarm.Metrics, m swarm.Metrics) {
+	for r := range to.MediaBytes {
+		for d := range to.MediaBytes[r] {
+			to.MediaBytes[r][d] += m.MediaBytes[r][d]
+		}
+	}
+	to.PiecesComplete += m.PiecesComplete
+	to.PiecesSkipped += m.PiecesSkipped
+	if to.Bans == nil {
+		to.Bans = map[string]int64{}
+	}
+	for r, c := range m.Bans {
+		to.Bans[r] += c
+	}
+	to.DroppedBlocks += m.DroppedBlocks
+	to.CacheBytes += m.CacheBytes
+}
