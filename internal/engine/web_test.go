@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
+	"github.com/aceswarm/aceswarm/internal/promtest"
 	"github.com/aceswarm/aceswarm/internal/transport"
 )
 
@@ -45,13 +46,17 @@ func TestWebInterfaceUpdateAndToken(t *testing.T) {
 	if r.Version == "" || r.MaxPeers != DefaultMaxPeers || r.MaxUploadSlots != DefaultMaxUploadSlots || r.MaxConnections != DefaultMaxConnections {
 		t.Fatalf("monitor: %+v", r)
 	}
-	for _, bad := range []string{base + "monitoring", base + "wrong/monitoring", base + "wrong/update?max_peers=1"} {
+	metrics := fmt.Sprintf("http://%s/metrics", src.Addr())
+	for _, bad := range []string{base + "monitoring", base + "wrong/monitoring", base + "wrong/update?max_peers=1", metrics, base + "metrics"} {
 		if code, _ := getJSON(t, bad, ""); code != 403 {
 			t.Fatalf("%s: %d, want 403", bad, code)
 		}
 	}
 	if r := monitoring(t, base+"qwerty/monitoring"); r.MaxPeers != DefaultMaxPeers {
 		t.Fatal("a request with a wrong token changed max_peers")
+	}
+	if got := promtest.Value(promtest.Scrape(t, base+"qwerty/metrics"), "aceswarm_peers", "peer_role", "viewer"); got != 2 {
+		t.Fatalf("metrics with the token: %v viewer peers", got)
 	}
 	if code, body := getJSON(t, base+"qwerty/update?max_peers=zero", ""); code != 400 {
 		t.Fatalf("bad value: %d %s", code, body)
