@@ -6,6 +6,8 @@ GO ?= go
 test: tools
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
+	GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/aceswarm
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./cmd/aceswarm
 	$(GO) test -race -timeout 14m ./...
 
 # The tests use real clients: ffmpeg/ffprobe, VLC, hls.js in Chromium, and opentracker; ip

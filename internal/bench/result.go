@@ -243,5 +243,5 @@ func cpuSeconds() float64 {
 func peakRSS() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Maxrss * 1024
+	return int64(ru.Maxrss) * 1024
 }

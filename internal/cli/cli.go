@@ -69,11 +69,15 @@ func run(ctx context.Context, args []string, env Env) error {
 		return runBench(ctx, args, env)
 	case "proxy":
 		return runProxy(ctx, args, env)
+	case "health":
+		return runHealth(ctx, args, env)
+	case "clip":
+		return runClip(ctx, args, env)
 	case "help":
 		fmt.Fprint(env.Stdout, helpText)
 		return nil
 	}
-	return usagef("unknown command %q (commands: engine, tracker, metatracker, proxy, info, demo, bench; run 'aceswarm help')", cmd)
+	return usagef("unknown command %q (commands: engine, tracker, metatracker, proxy, info, demo, bench, health, clip; run 'aceswarm help')", cmd)
 }
 
 const helpText = `aceswarm: an open peer-to-peer live-streaming network, compatible with AceStream 3.0.
@@ -87,6 +91,8 @@ const helpText = `aceswarm: an open peer-to-peer live-streaming network, compati
   aceswarm demo                      run a whole swarm on this machine with a test stream
   aceswarm bench swarm [flags]       measure a whole swarm on this machine
   aceswarm bench fanout --url URL    measure many clients reading one stream
+  aceswarm health [URL]              exit 0 if URL (default: the engine's service API) answers 200
+  aceswarm clip FILE                 write the embedded test clip to FILE (a source to loop)
 
 Every flag is described in docs/cli.md.
 `

@@ -51,6 +51,9 @@ func TestUsageErrorsExit2WithOneLineNamingTheInput(t *testing.T) {
 		{[]string{"info"}, "usage: aceswarm info"},
 		{[]string{"info", filepath.Join(dir, "missing.acelive")}, "transport file"},
 		{[]string{"tracker", "--listen", "nonsense"}, "--listen"},
+		{[]string{"health", "ftp://x"}, `health: "ftp://x" is not an http(s) URL`},
+		{[]string{"health", "http://a", "http://b"}, "usage: aceswarm health"},
+		{[]string{"clip"}, "usage: aceswarm clip FILE"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c.args...)

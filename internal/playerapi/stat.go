@@ -62,7 +62,7 @@ func freeSpace(dir string) int64 {
 	if dir == "" || syscall.Statfs(dir, &fs) != nil {
 		return 0
 	}
-	return int64(fs.Bavail) * fs.Bsize
+	return int64(fs.Bavail) * int64(fs.Bsize)
 }
 
 // command is /ace/cmd/<infohash>/<key>?method=…
