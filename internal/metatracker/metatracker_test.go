@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/promtest"
 )
 
 const ih = "0a4848271c91ce2d8965ce416267c25047dc8141"
@@ -78,6 +80,11 @@ func TestServerAnswersTheSeedJSONAndReloads(t *testing.T) {
 	r, err := Fetch(ctx, http.DefaultClient, base+"/", ih)
 	if err != nil || r.Interval != 5 || r.Trackers[0] != "udp://t2:6969" {
 		t.Fatalf("Fetch: %+v %v", r, err)
+	}
+	m := promtest.Scrape(t, base+"/metrics")
+	if ok, bad := promtest.Value(m, "aceswarm_metatracker_requests_total", "outcome", "ok"),
+		promtest.Value(m, "aceswarm_metatracker_requests_total", "outcome", "bad_infohash"); ok != 6 || bad != 1 {
+		t.Fatalf("metrics: %v answered, %v bad infohashes; want 6 and 1", ok, bad)
 	}
 }
 

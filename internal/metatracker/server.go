@@ -28,6 +28,8 @@ type Server struct {
 	ln   net.Listener
 	file *configfile.File
 
+	metrics *metrics
+
 	mu      sync.Mutex // guards current
 	current *Config
 }
@@ -43,7 +45,7 @@ func New(cfg ServerConfig) (*Server, error) {
 	if cfg.ConfigPath == "" {
 		return nil, fmt.Errorf("--config is required")
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, metrics: newMetrics()}
 	s.file = configfile.New(cfg.ConfigPath, s.apply, cfg.Logger)
 	if err := s.file.Load(); err != nil {
 		return nil, fmt.Errorf("--config %s: %w", cfg.ConfigPath, err)
@@ -76,20 +78,27 @@ func (s *Server) config() *Config {
 	return s.current
 }
 
-// ServeHTTP answers GET /?infohash=HEX and GET <path>?infohash=HEX.
+// ServeHTTP answers GET /?infohash=HEX and GET <path>?infohash=HEX, and /metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.config()
+	if r.URL.Path == "/metrics" && c.Path != "/metrics" {
+		s.metrics.handler().ServeHTTP(w, r)
+		return
+	}
 	if r.URL.Path != "/" && r.URL.Path != c.Path {
+		s.metrics.requests.WithLabelValues("not_found").Inc()
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	ih := r.URL.Query().Get("infohash")
 	if !isInfoHash(strings.ToLower(ih)) {
+		s.metrics.requests.WithLabelValues("bad_infohash").Inc()
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(map[string]string{"error": "infohash: want 40 hex digits"})
 		return
 	}
+	s.metrics.requests.WithLabelValues("ok").Inc()
 	json.NewEncoder(w).Encode(c.Lookup(ih))
 }
 

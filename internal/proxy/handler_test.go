@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/promtest"
 )
 
 // Bad requests get one line and a 4xx; HEAD answers without an engine session; pid is ignored.
@@ -66,6 +68,10 @@ func TestRequestsAndStatus(t *testing.T) {
 		if !strings.Contains(body, m) {
 			t.Errorf("/metrics lacks %q", m)
 		}
+	}
+	m := promtest.Scrape(t, r.base+"/metrics") // parses as Prometheus reads it
+	if got := promtest.Value(m, "aceswarm_proxy_bytes_out_total"); got <= 0 {
+		t.Errorf("bytes out: %v", got)
 	}
 }
 
