@@ -1,4 +1,3 @@
-// Command aceswarm runs an aceswarm node, tracker, or tool; see docs/cli.md.
 package main
 
 import (

@@ -1,4 +1,3 @@
-// Package engine composes a node: source, support, startup or viewer engine.
 package engine
 
 import (

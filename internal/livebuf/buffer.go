@@ -1,5 +1,3 @@
-// Package livebuf keeps the sliding window of a live stream's verified pieces, bounded in bytes,
-// and lets readers walk it in order.
 package livebuf
 
 import (

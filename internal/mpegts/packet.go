@@ -1,4 +1,3 @@
-// Package mpegts works on 188-byte MPEG-TS packets: headers, PCR/PTS, PAT/PMT and keyframes.
 package mpegts
 
 // PacketSize is the size of a TS packet.

@@ -1,4 +1,3 @@
-// Package playerapi serves AceStream's player HTTP API: /ace/getstream and its playback URLs.
 package playerapi
 
 import (

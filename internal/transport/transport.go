@@ -1,4 +1,3 @@
-// Package transport reads and writes the .acelive transport file that identifies a stream.
 package transport
 
 import (

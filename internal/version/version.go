@@ -1,4 +1,3 @@
-// Package version holds the product version.
 package version
 
 import "strconv"

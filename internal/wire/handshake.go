@@ -1,4 +1,3 @@
-// Package wire encodes and decodes the aceswarm peer protocol (docs/protocol.md).
 package wire
 
 import (

@@ -1,0 +1,2 @@
+// Package engine composes a node: source, support, startup or viewer engine.
+package engine

@@ -1,0 +1,2 @@
+// Package version holds the product version.
+package version

@@ -1,0 +1,2 @@
+// Package wire encodes and decodes the aceswarm peer protocol (docs/protocol.md).
+package wire
