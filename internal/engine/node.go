@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aceswarm/aceswarm/internal/dashboard"
 	"github.com/aceswarm/aceswarm/internal/ipfilter"
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
 	"github.com/aceswarm/aceswarm/internal/swarm"
@@ -38,7 +39,8 @@ type Node struct {
 	live   string // the live cache folder of this node, when on disk
 	filter *ipfilter.Filter
 
-	metrics *nodeMetrics
+	metrics  *nodeMetrics
+	startups startups // viewer: players started and their startup times (dashboard.go)
 
 	mu       sync.Mutex // guards limits, sessions and past
 	limits   limits
@@ -82,9 +84,9 @@ func New(cfg Config) (*Node, error) {
 	n.web = nodeweb.New(nodeweb.Config{
 		Version: version.Version, Token: cfg.AccessToken, RemoteAccess: cfg.RemoteAccess, MonitorIP: cfg.MonitorIP,
 		Interval: cfg.StatsInterval, ReportPeers: cfg.StatsPeers, Metrics: n.metrics.Handler(), Logger: n.log,
+		Dashboard: dashboard.Handler(dashboard.Config{Snapshot: n.dashboardSnapshot}),
 	}, n)
-	n.mux.Handle("/app/", n.web)
-	n.mux.Handle("/metrics", n.web)
+	n.mux.Handle("/", n.web)
 	switch cfg.Mode {
 	case Source:
 		n.mode, err = newSource(n)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/dashboard"
 	"github.com/aceswarm/aceswarm/internal/engineapi"
 	"github.com/aceswarm/aceswarm/internal/listen"
 	"github.com/aceswarm/aceswarm/internal/playback"
@@ -48,12 +49,17 @@ func newViewer(n *Node) (*viewer, error) {
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
 		MemoryBase: cfg.MemoryBase, Logger: n.log,
-		Started: func(d time.Duration) { n.metrics.startup.Observe(d.Seconds()) },
+		Started: func(d time.Duration) {
+			n.metrics.startup.Observe(d.Seconds())
+			n.startups.n.Add(1)
+			n.startups.milli.Add(d.Milliseconds())
+		},
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{
 		OwnPorts: []int{ln.Addr().(*net.TCPAddr).Port, int(n.port), cfg.APIPort},
 		BindAll:  cfg.BindAll, CacheLimit: cfg.LiveCacheSize, CacheDir: cfg.CacheDir, Version: version.Version, Logger: n.log,
-		Metrics: n.metrics.Handler(),
+		Metrics:   n.metrics.Handler(),
+		Dashboard: dashboard.Handler(dashboard.Config{Snapshot: n.dashboardSnapshot, PlayerPage: true}),
 	}, v.core)
 	return v, nil
 }

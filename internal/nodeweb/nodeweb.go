@@ -49,6 +49,7 @@ type Config struct {
 	Interval     time.Duration // --stats-report-interval
 	ReportPeers  bool          // --stats-report-peers
 	Metrics      http.Handler  // Prometheus /metrics, served as /app/[TOKEN/]metrics (and /metrics without a token)
+	Dashboard    http.Handler  // the dashboard, served under /app/[TOKEN/] (and at / without a token)
 	Logger       *slog.Logger
 }
 
@@ -145,8 +146,11 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := r.URL.Path
-	if path == "/metrics" {
-		path = "/app/metrics"
+	if !strings.HasPrefix(path, "/app/") { // /metrics, and the dashboard at /: as /app/… without a token
+		path = "/app" + path
+	}
+	if w.dashboard(rw, r, path) {
+		return
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/app/"), "/")
 	token, method := "", parts[len(parts)-1]
@@ -176,6 +180,33 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(rw, r)
 	}
+}
+
+// dashboard serves /app/[TOKEN/] (the page), dashboard, dashboard.json and assets/…, and reports
+// whether path was one of those.
+func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request, path string) bool {
+	if w.cfg.Dashboard == nil {
+		return false
+	}
+	rest := strings.TrimPrefix(path, "/app/")
+	token := ""
+	if w.cfg.Token != "" {
+		token, rest, _ = strings.Cut(rest, "/")
+		if subtle.ConstantTimeCompare([]byte(token), []byte(w.cfg.Token)) != 1 {
+			return false // the methods below answer 403
+		}
+	}
+	if rest != "" && rest != "dashboard" && rest != "dashboard.json" && !strings.HasPrefix(rest, "assets/") {
+		return false
+	}
+	if rest == "" && !strings.HasSuffix(r.URL.Path, "/") { // /app/TOKEN: relative links need the slash
+		http.Redirect(rw, r, r.URL.Path+"/", http.StatusFound)
+		return true
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + rest
+	w.cfg.Dashboard.ServeHTTP(rw, r2)
+	return true
 }
 
 func (w *Web) local(r *http.Request) bool {

@@ -30,6 +30,7 @@ type Config struct {
 	Version    string
 	Client     *http.Client // fetches transport files for url=
 	Metrics    http.Handler // the engine's Prometheus /metrics, under the player API's access rules
+	Dashboard  http.Handler // the dashboard and player page at /, /dashboard, /player, /assets/
 	Logger     *slog.Logger
 }
 
@@ -76,6 +77,11 @@ func New(cfg Config, core *playback.Core) *Handler {
 	h.mux.HandleFunc("GET /server/api", h.serverAPI)
 	if cfg.Metrics != nil {
 		h.mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.Dashboard != nil {
+		for _, path := range []string{"GET /{$}", "GET /dashboard", "GET /dashboard.json", "GET /player", "GET /assets/"} {
+			h.mux.Handle(path, cfg.Dashboard)
+		}
 	}
 	return h
 }

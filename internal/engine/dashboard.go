@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/aceswarm/aceswarm/internal/dashboard"
+	"github.com/aceswarm/aceswarm/internal/version"
+)
+
+// startups counts the viewer's players started and their startup times (for the dashboard; the
+// metrics keep a histogram of the same).
+type startups struct {
+	n     atomic.Int64
+	milli atomic.Int64
+}
+
+// dashboardSnapshot is what the dashboard shows of the node now.
+func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
+	s := dashboard.Snapshot{Role: n.cfg.Mode.String(), Version: version.Version}
+	sessions, _, up, down := n.metricsSnapshot()
+	s.BytesUp, s.BytesDown = up, down
+	for _, sess := range sessions {
+		st := sess.Stats()
+		s.BytesUp += st.Uploaded
+		s.BytesDown += st.Downloaded
+		ds := dashboard.Stream{InfoHash: sess.InfoHash().String(), Peers: []dashboard.Peer{}}
+		if f, buf := sess.File(); f != nil {
+			ds.Name = f.Info.Name
+			if w := buf.Window(); !w.Empty {
+				ds.First, ds.Last = w.First, w.Last
+				_, _, ds.Pieces = buf.TimeRange()
+			}
+		}
+		peers, _ := sess.Peers(ctx)
+		for _, p := range peers {
+			ds.Peers = append(ds.Peers, dashboard.Peer{Addr: p.Addr, Role: p.Role, Downloaded: p.Downloaded, Uploaded: p.Uploaded, UploadSlot: p.Unchoked})
+		}
+		s.Streams = append(s.Streams, ds)
+	}
+	if v, ok := n.mode.(*viewer); ok {
+		_, s.Players = v.core.Counts()
+	}
+	s.Startups = n.startups.n.Load()
+	s.StartupSum = float64(n.startups.milli.Load()) / 1000
+	return s
+}
