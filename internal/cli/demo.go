@@ -77,6 +77,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stdout, "aceswarm demo: tracker %s, source %s, support %s, viewer engine on port %d\n",
 		tr.Addr(), src.Addr(), sup.Addr(), *httpPort)
 	fmt.Fprintf(env.Stdout, "open in VLC:  vlc 'http://127.0.0.1:%d/ace/getstream?infohash=%s'\n", *httpPort, f.InfoHash())
+	fmt.Fprintf(env.Stdout, "in a browser: http://127.0.0.1:%d/player?id=%s   dashboard: http://127.0.0.1:%d/\n", *httpPort, f.InfoHash(), *httpPort)
 	fmt.Fprintln(env.Stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
