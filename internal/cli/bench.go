@@ -12,6 +12,7 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/fakeengine"
+	"github.com/aceswarm/aceswarm/internal/progress"
 	"github.com/aceswarm/aceswarm/internal/synth"
 )
 
@@ -60,7 +61,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	cfg.Dir, cfg.Logger = dir, log
 	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min, rtt %v\n",
 		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT)
-	res, err := bench.RunSwarm(ctx, cfg)
+	res, err := withBar(ctx, env, cfg.Duration, func() (*bench.SwarmResult, error) { return bench.RunSwarm(ctx, cfg) })
 	if err != nil {
 		return err
 	}
@@ -71,6 +72,20 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	return writeJSON(*jsonPath, res)
+}
+
+// withBar runs f with a progress bar over d on stderr when it is a terminal.
+func withBar[T any](ctx context.Context, env Env, d time.Duration, f func() (T, error)) (T, error) {
+	if !progress.Terminal(env.Stderr) {
+		return f()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { progress.RunBar(ctx, env.Stderr, d); close(done) }()
+	v, err := f()
+	cancel()
+	<-done
+	return v, err
 }
 
 func printSwarm(w io.Writer, r *bench.SwarmResult) {
@@ -109,7 +124,7 @@ func runBenchFanout(ctx context.Context, args []string, env Env) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	res, err := bench.RunFanout(ctx, cfg)
+	res, err := withBar(ctx, env, cfg.Duration, func() (*bench.FanoutResult, error) { return bench.RunFanout(ctx, cfg) })
 	if err != nil {
 		return err
 	}

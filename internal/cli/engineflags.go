@@ -13,6 +13,7 @@ import (
 	"github.com/aceswarm/aceswarm/internal/engine"
 	"github.com/aceswarm/aceswarm/internal/nodeweb"
 	"github.com/aceswarm/aceswarm/internal/playback"
+	"github.com/aceswarm/aceswarm/internal/progress"
 	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/version"
 )
@@ -246,6 +247,9 @@ func runEngine(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	f.cfg.Logger, f.cfg.Stdin = log, env.Stdin
+	if f.cfg.Mode == engine.Source && progress.Terminal(env.Stderr) {
+		f.cfg.Progress = env.Stderr
+	}
 	if f.cfg.LiveCacheType == "memory" {
 		// One node in this process: keep the heap near the cache size (a viewer engine raises
 		// the limit for its streams and players, see playback.Config.MemoryBase).

@@ -86,6 +86,7 @@ type Config struct {
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this (0: the player API's default)
 	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long (0: likewise)
 	Logger        *slog.Logger
+	Progress      io.Writer               // source: a line of ingest rate, pieces and peers every 5 s (a terminal); nil for none
 	WrapPeerConn  func(net.Conn) net.Conn // wraps each peer connection the node dials (benchmarks)
 }
 

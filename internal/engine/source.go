@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/ingest"
+	"github.com/aceswarm/aceswarm/internal/progress"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 	"github.com/aceswarm/aceswarm/internal/transport"
@@ -26,9 +28,11 @@ const PieceLength = 1 << 20
 
 // source ingests the stream, cuts and signs pieces, and publishes the transport file.
 type source struct {
-	n   *Node
-	key ed25519.PrivateKey
-	in  *ingest.Input
+	n      *Node
+	key    ed25519.PrivateKey
+	in     *ingest.Input
+	cut    atomic.Int64  // bytes cut into pieces
+	pieces atomic.Uint32 // the next piece number
 }
 
 func newSource(n *Node) (*source, error) {
@@ -83,6 +87,7 @@ func (s *source) run(ctx context.Context) error {
 	}
 	n.log.Info("broadcasting", "infohash", cfg.InfoHash.String(), "transport_file", path, "bitrate", bitrate)
 	wg.Go(func() { n.runSession(ctx, sess) })
+	wg.Go(func() { progress.Every(ctx, n.cfg.Progress, 5*time.Second, s.progressLine(sess)) })
 	p := &publisher{s: s, sess: sess, ih: cfg.InfoHash}
 	if p.next, err = s.firstNumber(); err != nil {
 		return err
@@ -93,6 +98,18 @@ func (s *source) run(ctx context.Context) error {
 		}
 	}
 	return p.loop(ctx, cutter)
+}
+
+// progressLine returns the source's progress line maker: ingest rate since the last line, the
+// newest piece, peers.
+func (s *source) progressLine(sess *swarm.Session) func() string {
+	last, lastAt := s.cut.Load(), time.Now()
+	return func() string {
+		now, cut := time.Now(), s.cut.Load()
+		rate := float64(cut-last) / now.Sub(lastAt).Seconds()
+		last, lastAt = cut, now
+		return fmt.Sprintf("source: ingest %s, piece %d, %d peers", progress.Rate(rate), s.pieces.Load(), sess.Stats().Peers)
+	}
 }
 
 // measure returns the pieces cut while measuring the bitrate (none when --bitrate is given).
