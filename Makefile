@@ -1,14 +1,30 @@
 # One front door for the tests: make test.
 GO ?= go
 
-.PHONY: test tools build fuzz clip soak
+.PHONY: test unit e2e lint tools build fuzz clip soak
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-test: tools
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
+# Everything: lint, the arm64 and armv7 builds, every test with the race detector.
+test: tools lint
 	GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/aceswarm
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./cmd/aceswarm
 	$(GO) test -race -timeout 14m ./...
+
+# Fast tests, no external tools needed: -short skips the end-to-end tests and the long ones;
+# tests that need ffmpeg skip without it.
+unit:
+	$(GO) test -short ./...
+
+# The end-to-end tests: real processes and real clients (ffmpeg, VLC, Chromium, opentracker).
+e2e: tools
+	$(GO) test -race -count=1 -timeout 14m ./internal/e2e/
+
+# vet, gofmt, staticcheck (staticcheck.conf) and the import layers of docs/architecture.md.
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) test -count=1 -run TestPackagesImportOnlyDownward ./cmd/aceswarm/
 
 # The tests use real clients: ffmpeg/ffprobe, VLC, hls.js in Chromium, and opentracker; ip
 # (iproute2) sets up the network namespace of the multicast test. Install what is missing

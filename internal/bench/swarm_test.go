@@ -10,6 +10,9 @@ import (
 // The bench's byte counts agree with the nodes' own counters: every byte one node sent was
 // received by another, and what the players read is what the viewer engines served them.
 func TestSwarmBenchCountsAgreeWithNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	res, err := RunSwarm(context.Background(), SwarmConfig{
 		Viewers: 3, Support: 1, Startup: 1, Bitrate: 500_000, Duration: 6 * time.Second, Dir: t.TempDir(),
 	})
@@ -36,6 +39,9 @@ func TestSwarmBenchCountsAgreeWithNodes(t *testing.T) {
 // --rtt delays the links between nodes: a viewer's start needs at least a dial (one RTT) and a
 // handshake (another), so no player starts sooner than two RTTs; the stream still plays.
 func TestSwarmBenchRTT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	const rtt = time.Second
 	res, err := RunSwarm(context.Background(), SwarmConfig{
 		Viewers: 2, Support: 1, Bitrate: 300_000, Duration: 10 * time.Second, RTT: rtt, Dir: t.TempDir(),

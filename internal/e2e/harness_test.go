@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,11 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // make unit: the end-to-end tests need real clients and minutes
+		fmt.Println("end-to-end tests skipped in -short mode (make e2e runs them)")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "aceswarm-e2e-")
 	if err != nil {
 		panic(err)

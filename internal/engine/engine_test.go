@@ -12,6 +12,9 @@ import (
 
 // A viewer's session starts on the first request and stops IdleStop after its last player.
 func TestViewerSessionLifetime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	src, f, acelive := runSource(t, ctx, "127.0.0.40", nil)

@@ -194,6 +194,9 @@ func TestURLToItselfIsRefused(t *testing.T) {
 // A player that hangs up while its stream brings no data (the source is gone) lets its session
 // and the stream end: its reader notices the hang-up without a write.
 func TestPlayerHangingUpOnAStalledStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	srcCtx, stopSource := context.WithCancel(t.Context())
 	src, f, _ := runSource(t, srcCtx, "127.0.0.152", nil)
 	v := runNode(t, t.Context(), Config{Mode: Viewer, Bind: "127.0.0.149", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()},

@@ -118,6 +118,9 @@ func TestViewerStartsFromStartupNodeLearnedFromMetatracker(t *testing.T) {
 // A full startup node ends the connection of a peer that has downloaded enough when a new one
 // arrives, and both viewers keep playing.
 func TestFullStartupNodeRotatesPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx := t.Context()
 	startupAddr := netip.MustParseAddrPort(fmt.Sprintf("127.0.0.71:%d", freePort(t)))
 	src, _, path := runSource(t, ctx, "127.0.0.70", func(c *Config) {
@@ -157,6 +160,9 @@ func TestFullStartupNodeRotatesPeers(t *testing.T) {
 // A metatracker change reaches a node within one interval; one that answers garbage or 500 is
 // retried without disturbing playback.
 func TestMetatrackerChangesAndFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx := t.Context()
 	metaPath := filepath.Join(t.TempDir(), "meta.json")
 	writeMeta(t, metaPath, map[string]metatracker.Response{"*": {Interval: 1}})
@@ -184,6 +190,9 @@ func TestMetatrackerChangesAndFailures(t *testing.T) {
 
 // A node with --download-from takes nothing from other nodes, not even pieces pushed to it.
 func TestDownloadListRefusesPushedPieces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx := t.Context()
 	src, _, path := runSource(t, ctx, "127.0.0.180", nil)
 	aAddr := netip.MustParseAddrPort(fmt.Sprintf("127.0.0.181:%d", freePort(t)))

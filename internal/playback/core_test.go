@@ -38,6 +38,9 @@ func TestStatusReachesDlWithoutAPlayer(t *testing.T) {
 // A stream that never brings data turns err within the start timeout; one that stops bringing
 // data turns buf, then err.
 func TestDeadAndStalledStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, Config{StartTimeout: 500 * time.Millisecond})
 	dead, _ := r.core.Open(Content{InfoHash: ihOf(2)}, "k", Options{ClientSessionID: -1})
 	waitFor(t, 2*time.Second, "dead stream err", func() bool {
@@ -186,6 +189,9 @@ func TestOpenRestartAndClientSessionID(t *testing.T) {
 // A liveseek sends the session's player back in time (reading the live buffer itself): it gets
 // the buffer again from the seek target.
 func TestLiveSeek(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, Config{})
 	r.live(t, ihOf(7))
 	s, _ := r.core.Open(Content{InfoHash: ihOf(7)}, "k", Options{ClientSessionID: -1})

@@ -16,6 +16,9 @@ import (
 // The last client leaving stops the engine session after the linger and closes the playback
 // connection, also when the engine answers the stop with an error.
 func TestLastClientLeaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	for _, stopErr := range []bool{false, true} {
 		t.Run(map[bool]string{false: "stop ok", true: "stop fails"}[stopErr], func(t *testing.T) {
 			r := newRig(t, 1, 0, nil)
@@ -38,6 +41,9 @@ func TestLastClientLeaves(t *testing.T) {
 // Killing the engine of a channel moves it to another engine: the client keeps its connection,
 // ffmpeg -xerror decodes across the switch, and the gap is measured.
 func TestFailoverKeepsClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	needFFmpeg(t)
 	r := newRig(t, 2, 0, nil)
 	ctx := context.Background()
@@ -79,6 +85,9 @@ func TestFailoverKeepsClients(t *testing.T) {
 
 // A stalled client is disconnected after -client-timeout; the others see no gap.
 func TestStalledClientDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, 1, 8_000_000, func(c *Config) { c.ClientTimeout = 2 * time.Second })
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -107,6 +116,9 @@ func TestStalledClientDropped(t *testing.T) {
 // A dead channel answers 504 within -start-timeout; a channel whose engine reports an error
 // answers 502 at once; a request for another channel right after works.
 func TestDeadChannel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, 1, 0, func(c *Config) { c.StartTimeout = 3 * time.Second })
 	e := r.engines[0]
 	e.SetFaults(fakeengine.Faults{Dead: true})
@@ -184,6 +196,9 @@ func heapInUse() uint64 {
 // A client that pauses longer than the ring holds skips to the newest keyframe when it reads
 // again, and goes on receiving.
 func TestPausedClientSkipsAhead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, 1, 8_000_000, func(c *Config) { c.BufferSize = MinBufferSize })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -215,6 +230,9 @@ func TestPausedClientSkipsAhead(t *testing.T) {
 // An engine whose playback connections go silent: each is reopened after -stall-timeout while
 // the client keeps its connection, and ffmpeg -xerror decodes across the splices.
 func TestSilentUpstreamIsReopened(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	needFFmpeg(t)
 	r := newRig(t, 1, 0, func(c *Config) { c.StallTimeout = time.Second })
 	r.engines[0].SetFaults(fakeengine.Faults{StallAfter: 3 * time.Second})

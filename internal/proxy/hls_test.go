@@ -9,6 +9,9 @@ import (
 
 // HLS cut by the proxy: ffmpeg -xerror plays 30 s of it; segments are served by the proxy.
 func TestHLSThroughProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	needFFmpeg(t)
 	r := newRig(t, 1, 0, nil)
 	u := r.base + "/ace/manifest.m3u8?id=" + chanID(9)

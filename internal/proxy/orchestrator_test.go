@@ -109,6 +109,9 @@ func newOrchRig(t *testing.T, down bool) (*rig, *fakeOrch) {
 
 // With every engine full the proxy provisions one; it reports each stream's start and end.
 func TestOrchestratorProvisionsAndReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r, o := newOrchRig(t, false)
 	ctx := context.Background()
 	var wg sync.WaitGroup

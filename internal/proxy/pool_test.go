@@ -90,6 +90,9 @@ func TestHangingEngineIsSkipped(t *testing.T) {
 // An engine that fails its health checks takes no new channels, and its channel moves to a
 // healthy engine while the client stays connected.
 func TestUnhealthyEngineLosesItsChannels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	r := newRig(t, 2, 0, nil)
 	ctx := context.Background()
 	var wg sync.WaitGroup

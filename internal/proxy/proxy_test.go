@@ -11,6 +11,9 @@ import (
 
 // 50 clients on one channel all receive it over one engine session, and a sample decodes.
 func TestFiftyClientsOneChannel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	needFFmpeg(t)
 	r := newRig(t, 1, 0, nil)
 	ctx := context.Background()

@@ -74,6 +74,9 @@ func feed(t *testing.T, ctx context.Context, src *testNode, priv []byte) {
 // a viewer's or a relay's live edge: both go on receiving every piece, and the claimant is
 // disconnected and banned.
 func TestPoisonedClaimsAreRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	poison := wire.WindowInfo{First: 0, Last: 0xFFFFFFF0, Keyframe: 0xFFFFFFF0}
 	empty := wire.WindowInfo{Empty: true, NoKeyframe: true}
 	for i, tc := range []struct {
@@ -123,6 +126,9 @@ func TestPoisonedClaimsAreRefused(t *testing.T) {
 // useful, cannot lock a full node: the silent are dropped after helloWait, and the idle give
 // their slot to a newcomer after uselessAfter.
 func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	h, u := helloWait, uselessAfter
 	t.Cleanup(func() { helloWait, uselessAfter = h, u }) // runs last, once the nodes have stopped
 	helloWait, uselessAfter = 3*time.Second, 4*time.Second
@@ -170,6 +176,9 @@ func TestSilentConnectionsDoNotLockNewcomersOut(t *testing.T) {
 // bound, keeps the addresses that answered, still takes a real peer learned afterwards, and the
 // viewer goes on receiving every piece.
 func TestPexSpamIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx, f, src, viewer := liveViewer(t, 30*time.Second, "127.0.1.90", "127.0.1.91")
 	a := attack(t, "127.0.1.92", viewer.addr, f.InfoHash())
 	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}})

@@ -44,6 +44,9 @@ func settled(before uint64, goroutines int, d time.Duration) (heap uint64, g int
 // warm-up is whole, since the Go runtime keeps the descriptor of every goroutine it ran (about
 // 0.5 KiB) for reuse.
 func TestFloodsLeaveNoHeapBehind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	f, priv := testFile(t)
 	src := startNode(t, ctx, "127.0.1.130", Config{Role: wire.RoleSource, File: f, CacheSize: 256 << 10})
