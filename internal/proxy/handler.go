@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aceswarm/aceswarm/internal/dashboard"
 )
 
-// Handler serves /ace/getstream, /ace/manifest.m3u8 and its segments, /ace/status and /metrics.
+// Handler serves /ace/getstream, /ace/manifest.m3u8 and its segments, /ace/status, /metrics, and
+// the dashboard and player page (/, /player).
 func (p *Proxy) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ace/getstream", p.getstream)
@@ -20,6 +23,10 @@ func (p *Proxy) Handler() http.Handler {
 	mux.HandleFunc("GET /ace/hls/{channel}/{file}", p.hlsFile)
 	mux.HandleFunc("/ace/status", p.statusHandler)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.metrics.reg, promhttp.HandlerOpts{}))
+	dash := dashboard.Handler(dashboard.Config{Snapshot: p.dashboardSnapshot, PlayerPage: true})
+	for _, path := range []string{"GET /{$}", "GET /dashboard", "GET /dashboard.json", "GET /player", "GET /assets/"} {
+		mux.Handle(path, dash)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "not found", http.StatusNotFound) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*") // as AceStream: browsers' players fetch across origins

@@ -73,6 +73,29 @@ func TestRequestsAndStatus(t *testing.T) {
 	if got := promtest.Value(m, "aceswarm_proxy_bytes_out_total"); got <= 0 {
 		t.Errorf("bytes out: %v", got)
 	}
+	var dash struct {
+		Role    string `json:"role"`
+		Players int    `json:"players"`
+		BytesUp int64  `json:"bytes_up"`
+		Streams []struct {
+			InfoHash string `json:"infohash"`
+			Peers    []struct {
+				Address string `json:"address"`
+				Role    string `json:"role"`
+			} `json:"peers"`
+		} `json:"streams"`
+	}
+	_, body = get(t, r.base+"/dashboard.json")
+	if err := json.Unmarshal([]byte(body), &dash); err != nil || dash.Role != "proxy" || dash.Players != 1 || dash.BytesUp <= 0 ||
+		len(dash.Streams) != 1 || dash.Streams[0].InfoHash != chanID(62) && !strings.HasSuffix(dash.Streams[0].InfoHash, chanID(62)) ||
+		len(dash.Streams[0].Peers) != 1 || dash.Streams[0].Peers[0].Address != r.engines[0].URL() {
+		t.Errorf("dashboard.json: %v %s", err, body)
+	}
+	for _, page := range []string{"/", "/player", "/assets/hls.light.min.js"} {
+		if code, _ := get(t, r.base+page); code != 200 {
+			t.Errorf("%s: %d", page, code)
+		}
+	}
 }
 
 // Past -max-channels a new channel is refused with 503 and one line; its clients' channels play.
