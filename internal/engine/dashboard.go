@@ -40,6 +40,10 @@ func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
 	}
 	if v, ok := n.mode.(*viewer); ok {
 		_, s.Players = v.core.Counts()
+		s.Stalls, _ = v.core.Stalls()
+		if _, _, q := lagSummary(v.core.Lags()); len(q) > 0 {
+			s.Lag = q[0.5]
+		}
 	}
 	s.Startups = n.startups.n.Load()
 	s.StartupSum = float64(n.startups.milli.Load()) / 1000

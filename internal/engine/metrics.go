@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,9 @@ var (
 	descCache    = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
 	descPlayers  = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now.", nil, nil)
 	descServed   = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
+	descStalls   = prometheus.NewDesc("aceswarm_stalls_total", "Viewer engine: times a stream went 3 s or more without a new piece while played (status buf).", nil, nil)
+	descStalled  = prometheus.NewDesc("aceswarm_stall_seconds_total", "Viewer engine: how long those stalls lasted.", nil, nil)
+	descLag      = prometheus.NewDesc("aceswarm_player_lag_seconds", "Viewer engine: how far behind its stream's newest piece each player is now (quantiles over the players).", nil, nil)
 	roleLabels   = [...]string{"unknown", "source", "support", "startup", "viewer"} // by wire.Role* number
 	directionsOf = [...]string{"sent", "received"}
 )
@@ -108,7 +112,29 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 		_, players := v.core.Counts()
 		ch <- prometheus.MustNewConstMetric(descPlayers, prometheus.GaugeValue, float64(players))
 		ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(v.core.Served()))
+		stalls, stalled := v.core.Stalls()
+		ch <- prometheus.MustNewConstMetric(descStalls, prometheus.CounterValue, float64(stalls))
+		ch <- prometheus.MustNewConstMetric(descStalled, prometheus.CounterValue, stalled.Seconds())
+		count, sum, q := lagSummary(v.core.Lags())
+		ch <- prometheus.MustNewConstSummary(descLag, count, sum, q)
 	}
+}
+
+// lagSummary turns the players' lags into a summary: count, sum and the median, 0.9 quantile and
+// maximum, in seconds.
+func lagSummary(lags []time.Duration) (count uint64, sum float64, quantiles map[float64]float64) {
+	quantiles = map[float64]float64{}
+	if len(lags) == 0 {
+		return 0, 0, quantiles
+	}
+	slices.Sort(lags)
+	for _, l := range lags {
+		sum += l.Seconds()
+	}
+	for _, q := range []float64{0.5, 0.9, 1} {
+		quantiles[q] = lags[min(len(lags)-1, int(q*float64(len(lags))))].Seconds()
+	}
+	return uint64(len(lags)), sum, quantiles
 }
 
 // pastCounts are what the node's ended sessions counted.

@@ -32,13 +32,17 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			t.Errorf("the source's /metrics has no %s", name)
 		}
 	}
-	for _, name := range []string{"aceswarm_players", "aceswarm_player_bytes_total", "aceswarm_startup_seconds"} {
+	for _, name := range []string{"aceswarm_players", "aceswarm_player_bytes_total", "aceswarm_startup_seconds",
+		"aceswarm_stalls_total", "aceswarm_stall_seconds_total", "aceswarm_player_lag_seconds"} {
 		if vBefore[name] == nil {
 			t.Errorf("the viewer's /metrics has no %s", name)
 		}
 	}
 	if got := promtest.Value(vBefore, "aceswarm_players"); got != 1 {
 		t.Errorf("players: %v", got)
+	}
+	if lag := vBefore["aceswarm_player_lag_seconds"]; lag == nil || lag.Metric[0].GetSummary().GetSampleCount() != 1 {
+		t.Errorf("lag of the one player: %v", lag)
 	}
 	if got := promtest.Value(vBefore, "aceswarm_startup_seconds"); got != 1 {
 		t.Errorf("startups observed: %v", got)

@@ -74,14 +74,16 @@ var ErrStopping = errors.New("engine is stopping")
 
 // Core holds the streams being played and their playback sessions.
 type Core struct {
-	cfg      Config
-	start    Starter
-	ctx      context.Context // streams run under it; cancelled when Run ends
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // streams' goroutines
-	served   atomic.Int64   // stream bytes written to players
-	players  atomic.Int64   // players being written to
-	nstreams atomic.Int64   // len(streams), read without mu
+	cfg       Config
+	start     Starter
+	ctx       context.Context // streams run under it; cancelled when Run ends
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // streams' goroutines
+	served    atomic.Int64   // stream bytes written to players
+	players   atomic.Int64   // players being written to
+	nstreams  atomic.Int64   // len(streams), read without mu
+	stalls    atomic.Int64   // times a stream went BufAfter or more without a piece
+	stalledMs atomic.Int64   // how long those stalls lasted
 
 	mu       sync.Mutex // guards streams, sessions
 	streams  map[transport.InfoHash]*stream
@@ -218,6 +220,32 @@ func (c *Core) Describe(ctx context.Context, content Content) (Content, error) {
 
 // Counts are the streams running and the players reading now.
 func (c *Core) Counts() (streams, players int64) { return c.nstreams.Load(), c.players.Load() }
+
+// Stalls are how many times a stream went BufAfter or more without a new piece (its players
+// waited; the status was "buf"), and for how long in all.
+func (c *Core) Stalls() (n int64, total time.Duration) {
+	return c.stalls.Load(), time.Duration(c.stalledMs.Load()) * time.Millisecond
+}
+
+// Lags returns, for each session with a player, how far behind the newest piece of its stream
+// what the player was last sent is (source time).
+func (c *Core) Lags() []time.Duration {
+	var out []time.Duration
+	for _, s := range c.list() {
+		s.mu.Lock()
+		readers := s.readers
+		s.mu.Unlock()
+		pos := s.position()
+		_, buf := s.st.src.File()
+		if readers == 0 || pos == 0 || buf == nil {
+			continue
+		}
+		if _, last, _ := buf.TimeRange(); last >= pos {
+			out = append(out, time.Duration(last-pos)*time.Millisecond)
+		}
+	}
+	return out
+}
 
 // CountServed adds bytes served to players outside Play (HLS segments).
 func (c *Core) CountServed(n int64) { c.served.Add(n) }

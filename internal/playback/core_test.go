@@ -63,6 +63,36 @@ func TestDeadAndStalledStreams(t *testing.T) {
 	waitFor(t, 3*time.Second, "err once it stalled for the start timeout", func() bool { st, _ := s.State(); return st == "err" })
 }
 
+// A stream that goes BufAfter without a piece and then resumes counts one stall, as long as it
+// lasted.
+func TestStallsAreCounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
+	r := newRig(t, Config{})
+	s, _ := r.core.Open(Content{InfoHash: ihOf(4)}, "k", Options{ClientSessionID: -1})
+	src := s.st.src.(*testSource)
+	src.start()
+	feedCtx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { src.feedFrom(feedCtx, t, 0); close(done) }()
+	waitFor(t, 5*time.Second, "dl", func() bool { st, _ := s.State(); return st == "dl" })
+	stop()
+	<-done
+	src.mu.Lock()
+	next := uint32(src.pieces)
+	src.mu.Unlock()
+	time.Sleep(BufAfter + 500*time.Millisecond)
+	if n, _ := r.core.Stalls(); n != 0 {
+		t.Fatalf("%d stalls counted before the stream resumed", n)
+	}
+	go src.feedFrom(t.Context(), t, next)
+	waitFor(t, 5*time.Second, "the stall counted once the stream resumes", func() bool { n, _ := r.core.Stalls(); return n == 1 })
+	if _, d := r.core.Stalls(); d < BufAfter || d > BufAfter+3*time.Second {
+		t.Fatalf("stall of %v; the stream stopped for about %v", d, BufAfter+500*time.Millisecond)
+	}
+}
+
 // Fifty players of one stream share the ring: each piece is read from the cache once whatever
 // the number of players, every player starts at PAT, PMT and a keyframe, and they all get the
 // same bytes.

@@ -54,12 +54,15 @@ func (s *testSource) added() int                               { s.mu.Lock(); de
 func (s *testSource) start()                                   { close(s.ready) }
 
 // feed adds pieces of the synthetic stream in real time until ctx ends.
-func (s *testSource) feed(ctx context.Context, t *testing.T) {
+func (s *testSource) feed(ctx context.Context, t *testing.T) { s.feedFrom(ctx, t, 0) }
+
+// feedFrom adds a piece every half GOP, numbered from first, until ctx ends.
+func (s *testSource) feedFrom(ctx context.Context, t *testing.T, first uint32) {
 	gen := synth.New(1_000_000)
 	perPiece := synth.GOP / 2
 	tick := time.NewTicker(time.Second / synth.FPS * time.Duration(perPiece))
 	defer tick.Stop()
-	for n := uint32(0); ; n++ {
+	for n := first; ; n++ {
 		var data []byte
 		for range perPiece {
 			data = append(data, gen.Frame(time.Now())...)

@@ -83,7 +83,10 @@ func (st *stream) pump(ctx context.Context) {
 		}
 		st.ring.Stamp(c.Header.Time)
 		ing.Write(c.Data, now)
-		st.data.Store(now.UnixMilli())
+		if prev := st.data.Swap(now.UnixMilli()); !first && now.Sub(time.UnixMilli(prev)) >= BufAfter { // players went without
+			st.c.stalls.Add(1)
+			st.c.stalledMs.Add(now.Sub(time.UnixMilli(prev)).Milliseconds())
+		}
 	}
 }
 

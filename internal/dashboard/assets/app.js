@@ -84,6 +84,8 @@ async function poll() {
     $("streams").textContent = s.streams.length;
     $("players").textContent = s.players;
     $("startup").textContent = s.startups ? (s.startup_sum / s.startups).toFixed(2) + " s" : "–";
+    $("lag").textContent = s.players ? s.lag.toFixed(1) + " s" : "–";
+    $("stalls").textContent = s.stalls;
     const down = rates("bytes_down"), up = rates("bytes_up");
     $("down").textContent = human(down.length ? down[down.length - 1] : 0);
     $("up").textContent = human(up.length ? up[up.length - 1] : 0);
