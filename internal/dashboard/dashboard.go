@@ -21,6 +21,8 @@ type Snapshot struct {
 	Players    int64    `json:"players"`
 	Startups   int64    `json:"startups"`    // players started so far
 	StartupSum float64  `json:"startup_sum"` // their startup times, seconds
+	Lag        float64  `json:"lag"`         // the median player's lag behind the newest piece, seconds
+	Stalls     int64    `json:"stalls"`      // times a played stream went 3 s without a piece
 	Streams    []Stream `json:"streams"`
 	PlayerPage bool     `json:"player_page"` // this port serves /player
 }
