@@ -48,6 +48,16 @@ function cell(tr, text) {
   tr.appendChild(td);
 }
 
+// peerRate is a peer's rate of key (downloaded, uploaded) since the previous sample.
+function peerRate(stream, peer, key) {
+  if (samples.length < 2) return 0;
+  const prev = samples[samples.length - 2], cur = samples[samples.length - 1];
+  const ps = prev.streams.find(s => s.infohash === stream.infohash);
+  const pp = ps && ps.peers.find(q => q.address === peer.address);
+  const dt = (cur.time - prev.time) / 1000;
+  return pp && dt > 0 ? Math.max(0, peer[key] - pp[key]) / dt : 0;
+}
+
 function streams(list) {
   const root = $("stream-list");
   root.replaceChildren();
@@ -57,10 +67,12 @@ function streams(list) {
     const p = document.createElement("p");
     p.textContent = s.pieces ? `live window: pieces ${s.first}–${s.last} (${s.pieces} held)` : "live window: empty";
     const table = document.createElement("table");
-    table.innerHTML = "<tr><th>peer</th><th>role</th><th>downloaded</th><th>uploaded</th><th>upload slot</th></tr>";
+    table.innerHTML = "<tr><th>peer</th><th>role</th><th>download</th><th>upload</th><th>downloaded</th><th>uploaded</th><th>upload slot</th></tr>";
     for (const peer of s.peers) {
       const tr = document.createElement("tr");
       cell(tr, peer.address); cell(tr, peer.role);
+      cell(tr, human(peerRate(s, peer, "downloaded")));
+      cell(tr, human(peerRate(s, peer, "uploaded")));
       cell(tr, (peer.downloaded / 1048576).toFixed(2) + " MiB");
       cell(tr, (peer.uploaded / 1048576).toFixed(2) + " MiB");
       cell(tr, peer.upload_slot ? "yes" : "");
