@@ -108,25 +108,26 @@ func TestDashboardAndPlayerPageInChromium(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil { // a new tab's first call: no timeout
 		t.Fatal(err)
 	}
-	read := func() (peers int, samples int, last float64) {
-		v := eval[[]float64](t, tab, `(c => [+document.getElementById("peers").textContent, +c.dataset.samples, +c.dataset.last])(document.getElementById("chart-down"))`)
-		return int(v[0]), int(v[1]), v[2]
+	read := func() (peers, samples int, last float64, players int) {
+		v := eval[[]float64](t, tab, `(c => [+document.getElementById("peers").textContent, +c.dataset.samples, +c.dataset.last,
+			+document.getElementById("players").textContent])(document.getElementById("chart-down"))`)
+		return int(v[0]), int(v[1]), v[2], int(v[3])
 	}
-	var peers, samples0, samples int
+	var peers, samples0, samples, players int
 	var rate float64
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		peers, samples, rate = read()
+		peers, samples, rate, players = read()
 		if samples0 == 0 {
 			samples0 = samples
 		}
-		if peers >= 2 && samples >= samples0+3 && rate > 0 {
+		if peers >= 2 && samples >= samples0+3 && rate > 0 && players >= 1 {
 			break
 		}
 	}
 	screenshot(t, tab, "dashboard")
-	if peers < 2 || samples < samples0+3 || rate <= 0 {
-		t.Fatalf("dashboard: %d peers (the demo's viewer has a source and a support node), chart samples %d then %d, last rate %.0f B/s",
-			peers, samples0, samples, rate)
+	if peers < 2 || samples < samples0+3 || rate <= 0 || players < 1 {
+		t.Fatalf("dashboard: %d peers (the demo's viewer has a source and a support node), chart samples %d then %d, last rate %.0f B/s, %d players (the player page plays)",
+			peers, samples0, samples, rate, players)
 	}
-	t.Logf("dashboard: %d peers, %d chart samples, %.0f B/s", peers, samples, rate)
+	t.Logf("dashboard: %d peers, %d chart samples, %.0f B/s, %d players", peers, samples, rate, players)
 }

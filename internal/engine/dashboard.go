@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/aceswarm/aceswarm/internal/dashboard"
 	"github.com/aceswarm/aceswarm/internal/version"
@@ -40,6 +41,7 @@ func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
 	}
 	if v, ok := n.mode.(*viewer); ok {
 		_, s.Players = v.core.Counts()
+		s.Players += v.core.HLSPlayers(time.Now())
 		s.Stalls, _ = v.core.Stalls()
 		if _, _, q := lagSummary(v.core.Lags()); len(q) > 0 {
 			s.Lag = q[0.5]

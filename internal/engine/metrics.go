@@ -34,7 +34,7 @@ var (
 	descBans     = prometheus.NewDesc("aceswarm_bans_total", "Peers banned, by reason (docs/protocol.md, threat model).", []string{"reason"}, nil)
 	descDropped  = prometheus.NewDesc("aceswarm_dropped_blocks_total", "Blocks not sent because a peer's queue was full.", nil, nil)
 	descCache    = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
-	descPlayers  = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now.", nil, nil)
+	descPlayers  = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now (MPEG-TS connections; HLS sessions asked something of in the last 10 s).", []string{"format"}, nil)
 	descServed   = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
 	descStalls   = prometheus.NewDesc("aceswarm_stalls_total", "Viewer engine: times a stream went 3 s or more without a new piece while played (status buf).", nil, nil)
 	descStalled  = prometheus.NewDesc("aceswarm_stall_seconds_total", "Viewer engine: how long those stalls lasted.", nil, nil)
@@ -110,7 +110,8 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descCache, prometheus.GaugeValue, float64(total.CacheBytes))
 	if v, ok := n.mode.(*viewer); ok {
 		_, players := v.core.Counts()
-		ch <- prometheus.MustNewConstMetric(descPlayers, prometheus.GaugeValue, float64(players))
+		ch <- prometheus.MustNewConstMetric(descPlayers, prometheus.GaugeValue, float64(players), "ts")
+		ch <- prometheus.MustNewConstMetric(descPlayers, prometheus.GaugeValue, float64(v.core.HLSPlayers(time.Now())), "hls")
 		ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(v.core.Served()))
 		stalls, stalled := v.core.Stalls()
 		ch <- prometheus.MustNewConstMetric(descStalls, prometheus.CounterValue, float64(stalls))

@@ -38,7 +38,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			t.Errorf("the viewer's /metrics has no %s", name)
 		}
 	}
-	if got := promtest.Value(vBefore, "aceswarm_players"); got != 1 {
+	if got := promtest.Value(vBefore, "aceswarm_players", "format", "ts"); got != 1 {
 		t.Errorf("players: %v", got)
 	}
 	if lag := vBefore["aceswarm_player_lag_seconds"]; lag == nil || lag.Metric[0].GetSummary().GetSampleCount() != 1 {

@@ -221,6 +221,22 @@ func (c *Core) Describe(ctx context.Context, content Content) (Content, error) {
 // Counts are the streams running and the players reading now.
 func (c *Core) Counts() (streams, players int64) { return c.nstreams.Load(), c.players.Load() }
 
+// HLSPlayers counts the sessions opened for HLS that a player asked something of in the last
+// hlsActive: an HLS player fetches its playlist every few seconds, and holds no connection.
+func (c *Core) HLSPlayers(now time.Time) int64 {
+	var n int64
+	for _, s := range c.list() {
+		s.mu.Lock()
+		if s.hls && now.Sub(s.active) < hlsActive {
+			n++
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
+const hlsActive = 10 * time.Second
+
 // Stalls are how many times a stream went BufAfter or more without a new piece (its players
 // waited; the status was "buf"), and for how long in all.
 func (c *Core) Stalls() (n int64, total time.Duration) {
