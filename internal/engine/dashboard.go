@@ -2,19 +2,11 @@ package engine
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/dashboard"
 	"github.com/aceswarm/aceswarm/internal/version"
 )
-
-// startups counts the viewer's players started and their startup times (for the dashboard; the
-// metrics keep a histogram of the same).
-type startups struct {
-	n     atomic.Int64
-	milli atomic.Int64
-}
 
 // dashboardSnapshot is what the dashboard shows of the node now.
 func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
@@ -47,7 +39,6 @@ func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
 			s.Lag = q[0.5]
 		}
 	}
-	s.Startups = n.startups.n.Load()
-	s.StartupSum = float64(n.startups.milli.Load()) / 1000
+	s.Startups, s.StartupSum = n.metrics.startups()
 	return s
 }

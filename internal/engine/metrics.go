@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/version"
@@ -21,7 +22,6 @@ type nodeMetrics struct {
 	reg     *prometheus.Registry
 	n       *Node
 	startup prometheus.Histogram // viewer: a player's first bytes after its session opened
-	source  prometheus.Counter   // source: bytes cut into pieces
 }
 
 var (
@@ -50,16 +50,20 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 			Name: "aceswarm_startup_seconds", Help: "Viewer engine: from a playback session's opening to its player's first bytes.",
 			Buckets: []float64{.1, .25, .5, 1, 2, 3, 5, 10, 30},
 		}),
-		source: prometheus.NewCounter(prometheus.CounterOpts{Name: "aceswarm_source_bytes_total", Help: "Source node: stream bytes cut into pieces."}),
 	}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	switch n.cfg.Mode {
-	case Viewer:
+	if n.cfg.Mode == Viewer {
 		m.reg.MustRegister(m.startup)
-	case Source:
-		m.reg.MustRegister(m.source)
 	}
 	return m
+}
+
+// startups reads the startup histogram: how many players started, and their startup times'
+// sum in seconds.
+func (m *nodeMetrics) startups() (count int64, sum float64) {
+	var d dto.Metric
+	m.startup.Write(&d)
+	return int64(d.GetHistogram().GetSampleCount()), d.GetHistogram().GetSampleSum()
 }
 
 // Handler serves the registry in Prometheus's text format.

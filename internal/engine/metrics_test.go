@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/aceswarm/aceswarm/internal/dashboard"
 	"github.com/aceswarm/aceswarm/internal/promtest"
 	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/wire"
@@ -46,6 +48,11 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	}
 	if got := promtest.Value(vBefore, "aceswarm_startup_seconds"); got != 1 {
 		t.Errorf("startups observed: %v", got)
+	}
+	var dash dashboard.Snapshot // the dashboard reads the same figures
+	if code, body := getJSON(t, "http://"+v.APIAddr().String()+"/dashboard.json", ""); code != 200 || json.Unmarshal(body, &dash) != nil ||
+		dash.Role != "viewer" || dash.Players != 1 || dash.Startups != 1 || dash.StartupSum <= 0 || len(dash.Streams) != 1 || len(dash.Streams[0].Peers) != 1 {
+		t.Errorf("dashboard.json: %d %s", code, body)
 	}
 	if got := promtest.Value(vBefore, "aceswarm_peers", "peer_role", "source"); got != 1 {
 		t.Errorf("the viewer's peers of role source: %v", got)

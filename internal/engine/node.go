@@ -39,8 +39,7 @@ type Node struct {
 	live   string // the live cache folder of this node, when on disk
 	filter *ipfilter.Filter
 
-	metrics  *nodeMetrics
-	startups startups // viewer: players started and their startup times (dashboard.go)
+	metrics *nodeMetrics
 
 	mu       sync.Mutex // guards limits, sessions and past
 	limits   limits

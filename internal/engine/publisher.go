@@ -38,9 +38,7 @@ func (p *publisher) publish(ctx context.Context, rp ingest.RawPiece) error {
 		return fmt.Errorf("--cache-dir: %w", err)
 	}
 	p.next++
-	p.s.pieces.Store(p.next)
 	p.s.cut.Add(int64(len(rp.Data)))
-	p.s.n.metrics.source.Add(float64(len(rp.Data)))
 	if err := p.sess.Publish(ctx, h, rp.Data); err != nil && ctx.Err() == nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aceswarm/aceswarm/internal/ingest"
 	"github.com/aceswarm/aceswarm/internal/progress"
 	"github.com/aceswarm/aceswarm/internal/swarm"
@@ -28,11 +30,10 @@ const PieceLength = 1 << 20
 
 // source ingests the stream, cuts and signs pieces, and publishes the transport file.
 type source struct {
-	n      *Node
-	key    ed25519.PrivateKey
-	in     *ingest.Input
-	cut    atomic.Int64  // bytes cut into pieces
-	pieces atomic.Uint32 // the next piece number
+	n   *Node
+	key ed25519.PrivateKey
+	in  *ingest.Input
+	cut atomic.Int64 // bytes cut into pieces: aceswarm_source_bytes_total and the progress line
 }
 
 func newSource(n *Node) (*source, error) {
@@ -51,7 +52,11 @@ func newSource(n *Node) (*source, error) {
 		return nil, err
 	}
 	n.mux.Handle("/announce", tracker.Handler(tracker.NewStore(3*tracker.Interval*time.Second)))
-	return &source{n: n, key: key, in: in}, nil
+	s := &source{n: n, key: key, in: in}
+	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "aceswarm_source_bytes_total", Help: "Source node: stream bytes cut into pieces.",
+	}, func() float64 { return float64(s.cut.Load()) }))
+	return s, nil
 }
 
 func (s *source) run(ctx context.Context) error {
@@ -101,14 +106,18 @@ func (s *source) run(ctx context.Context) error {
 }
 
 // progressLine returns the source's progress line maker: ingest rate since the last line, the
-// newest piece, peers.
+// newest piece published, peers.
 func (s *source) progressLine(sess *swarm.Session) func() string {
 	last, lastAt := s.cut.Load(), time.Now()
 	return func() string {
 		now, cut := time.Now(), s.cut.Load()
 		rate := float64(cut-last) / now.Sub(lastAt).Seconds()
 		last, lastAt = cut, now
-		return fmt.Sprintf("source: ingest %s, piece %d, %d peers", progress.Rate(rate), s.pieces.Load(), sess.Stats().Peers)
+		var newest uint32
+		if _, buf := sess.File(); buf != nil && buf.Newest() != nil {
+			newest = buf.Newest().Number
+		}
+		return fmt.Sprintf("source: ingest %s, piece %d, %d peers", progress.Rate(rate), newest, sess.Stats().Peers)
 	}
 }
 

@@ -49,11 +49,7 @@ func newViewer(n *Node) (*viewer, error) {
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
 		MemoryBase: cfg.MemoryBase, Logger: n.log,
-		Started: func(d time.Duration) {
-			n.metrics.startup.Observe(d.Seconds())
-			n.startups.n.Add(1)
-			n.startups.milli.Add(d.Milliseconds())
-		},
+		Started: func(d time.Duration) { n.metrics.startup.Observe(d.Seconds()) },
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{
 		OwnPorts: []int{ln.Addr().(*net.TCPAddr).Port, int(n.port), cfg.APIPort},
