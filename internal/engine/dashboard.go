@@ -11,8 +11,8 @@ import (
 // dashboardSnapshot is what the dashboard shows of the node now.
 func (n *Node) dashboardSnapshot(ctx context.Context) dashboard.Snapshot {
 	s := dashboard.Snapshot{Role: n.cfg.Mode.String(), Version: version.Version}
-	sessions, _, up, down := n.metricsSnapshot()
-	s.BytesUp, s.BytesDown = up, down
+	sessions, past := n.metricsSnapshot()
+	s.BytesUp, s.BytesDown = past.WireBytes[0], past.WireBytes[1]
 	for _, sess := range sessions {
 		st := sess.Stats()
 		s.BytesUp += st.Uploaded

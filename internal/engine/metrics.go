@@ -25,22 +25,21 @@ type nodeMetrics struct {
 }
 
 var (
-	descInfo     = prometheus.NewDesc("aceswarm_node_info", "The node's role and version (always 1).", []string{"role", "version"}, nil)
-	descStreams  = prometheus.NewDesc("aceswarm_streams", "Streams this node runs a swarm session for.", nil, nil)
-	descPeers    = prometheus.NewDesc("aceswarm_peers", "Connected peers, by the role they said.", []string{"peer_role"}, nil)
-	descMedia    = prometheus.NewDesc("aceswarm_media_bytes_total", "Piece data sent and received, by the peer's role.", []string{"direction", "peer_role"}, nil)
-	descWire     = prometheus.NewDesc("aceswarm_wire_bytes_total", "Bytes on peer connections, protocol included.", []string{"direction"}, nil)
-	descPieces   = prometheus.NewDesc("aceswarm_pieces_total", "Pieces completed (or made, on a source), and pieces skipped as never to come.", []string{"outcome"}, nil)
-	descBans     = prometheus.NewDesc("aceswarm_bans_total", "Peers banned, by reason (docs/protocol.md, threat model).", []string{"reason"}, nil)
-	descDropped  = prometheus.NewDesc("aceswarm_dropped_blocks_total", "Blocks not sent because a peer's queue was full.", nil, nil)
-	descCache    = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
-	descPlayers  = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now (MPEG-TS connections; HLS sessions asked something of in the last 10 s).", []string{"format"}, nil)
-	descServed   = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
-	descStalls   = prometheus.NewDesc("aceswarm_stalls_total", "Viewer engine: times a stream went 3 s or more without a new piece while played (status buf).", nil, nil)
-	descStalled  = prometheus.NewDesc("aceswarm_stall_seconds_total", "Viewer engine: how long those stalls lasted.", nil, nil)
-	descLag      = prometheus.NewDesc("aceswarm_player_lag_seconds", "Viewer engine: how far behind its stream's newest piece each player is now (quantiles over the players).", nil, nil)
-	roleLabels   = [...]string{"unknown", "source", "support", "startup", "viewer"} // by wire.Role* number
-	directionsOf = [...]string{"sent", "received"}
+	descInfo    = prometheus.NewDesc("aceswarm_node_info", "The node's role and version (always 1).", []string{"role", "version"}, nil)
+	descStreams = prometheus.NewDesc("aceswarm_streams", "Streams this node runs a swarm session for.", nil, nil)
+	descPeers   = prometheus.NewDesc("aceswarm_peers", "Connected peers, by the role they said.", []string{"peer_role"}, nil)
+	descMedia   = prometheus.NewDesc("aceswarm_media_bytes_total", "Piece data sent and received, by the peer's role.", []string{"direction", "peer_role"}, nil)
+	descWire    = prometheus.NewDesc("aceswarm_wire_bytes_total", "Bytes on peer connections, protocol included.", []string{"direction"}, nil)
+	descPieces  = prometheus.NewDesc("aceswarm_pieces_total", "Pieces completed (or made, on a source), and pieces skipped as never to come.", []string{"outcome"}, nil)
+	descBans    = prometheus.NewDesc("aceswarm_bans_total", "Peers banned, by reason (docs/protocol.md, threat model).", []string{"reason"}, nil)
+	descDropped = prometheus.NewDesc("aceswarm_dropped_blocks_total", "Blocks not sent because a peer's queue was full.", nil, nil)
+	descCache   = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
+	descPlayers = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now (MPEG-TS connections; HLS sessions asked something of in the last 10 s).", []string{"format"}, nil)
+	descServed  = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
+	descStalls  = prometheus.NewDesc("aceswarm_stalls_total", "Viewer engine: times a stream went 3 s or more without a new piece while played (status buf).", nil, nil)
+	descStalled = prometheus.NewDesc("aceswarm_stall_seconds_total", "Viewer engine: how long those stalls lasted.", nil, nil)
+	descLag     = prometheus.NewDesc("aceswarm_player_lag_seconds", "Viewer engine: how far behind its stream's newest piece each player is now (quantiles over the players).", nil, nil)
+	directions  = [...]string{"sent", "received"} // the index of swarm.Metrics' byte counters
 )
 
 func newNodeMetrics(n *Node) *nodeMetrics {
@@ -80,15 +79,13 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	ch <- prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1, n.cfg.Mode.String(), version.Version)
-	sessions, total, wireSent, wireRecv := n.metricsSnapshot()
+	sessions, total := n.metricsSnapshot()
 	peers := map[string]int{}
-	for _, r := range roleLabels[1:] {
-		peers[r] = 0
+	for r := range total.MediaBytes[1:] {
+		peers[swarm.RoleName(uint8(r+1))] = 0
 	}
 	for _, s := range sessions {
 		addMetrics(&total, s.Metrics())
-		st := s.Stats()
-		wireSent, wireRecv = wireSent+st.Uploaded, wireRecv+st.Downloaded
 		list, _ := s.Peers(ctx)
 		for _, p := range list {
 			peers[p.Role]++
@@ -98,17 +95,18 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	for r, c := range peers {
 		ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(c), r)
 	}
-	for r, label := range roleLabels {
-		for d, dir := range directionsOf {
-			ch <- prometheus.MustNewConstMetric(descMedia, prometheus.CounterValue, float64(total.MediaBytes[r][d]), dir, label)
+	for r := range total.MediaBytes {
+		for d, dir := range directions {
+			ch <- prometheus.MustNewConstMetric(descMedia, prometheus.CounterValue, float64(total.MediaBytes[r][d]), dir, swarm.RoleName(uint8(r)))
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(descWire, prometheus.CounterValue, float64(wireSent), "sent")
-	ch <- prometheus.MustNewConstMetric(descWire, prometheus.CounterValue, float64(wireRecv), "received")
+	for d, dir := range directions {
+		ch <- prometheus.MustNewConstMetric(descWire, prometheus.CounterValue, float64(total.WireBytes[d]), dir)
+	}
 	ch <- prometheus.MustNewConstMetric(descPieces, prometheus.CounterValue, float64(total.PiecesComplete), "complete")
 	ch <- prometheus.MustNewConstMetric(descPieces, prometheus.CounterValue, float64(total.PiecesSkipped), "skipped")
-	for _, r := range swarm.BanReasons {
-		ch <- prometheus.MustNewConstMetric(descBans, prometheus.CounterValue, float64(total.Bans[r]), r)
+	for r, n := range total.Bans {
+		ch <- prometheus.MustNewConstMetric(descBans, prometheus.CounterValue, float64(n), swarm.BanReason(r).String())
 	}
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(total.DroppedBlocks))
 	ch <- prometheus.MustNewConstMetric(descCache, prometheus.GaugeValue, float64(total.CacheBytes))
@@ -142,39 +140,26 @@ func lagSummary(lags []time.Duration) (count uint64, sum float64, quantiles map[
 	return uint64(len(lags)), sum, quantiles
 }
 
-// pastCounts are what the node's ended sessions counted.
-type pastCounts struct {
-	m                  swarm.Metrics
-	wireSent, wireRecv int64
-}
-
 // metricsSnapshot returns, at one moment, the running sessions and what the ended ones counted:
 // a session is in one or the other, never both (see endSession).
-func (n *Node) metricsSnapshot() (sessions []*swarm.Session, past swarm.Metrics, wireSent, wireRecv int64) {
+func (n *Node) metricsSnapshot() (sessions []*swarm.Session, past swarm.Metrics) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for s := range n.sessions {
 		sessions = append(sessions, s)
 	}
-	past = n.past.m
-	past.Bans = map[string]int64{}
-	for r, c := range n.past.m.Bans {
-		past.Bans[r] = c
-	}
-	return sessions, past, n.past.wireSent, n.past.wireRecv
+	return sessions, n.past
 }
 
 // endSession forgets a session that ended, keeping its counters in the node's past ones (the
 // cache it held is gone).
 func (n *Node) endSession(s *swarm.Session) {
-	m, st := s.Metrics(), s.Stats()
+	m := s.Metrics()
 	m.CacheBytes = 0
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.sessions, s)
-	addMetrics(&n.past.m, m)
-	n.past.wireSent += st.Uploaded
-	n.past.wireRecv += st.Downloaded
+	addMetrics(&n.past, m)
 }
 
 func addMetrics(to *swarm.Metrics, m swarm.Metrics) {
@@ -185,11 +170,11 @@ func addMetrics(to *swarm.Metrics, m swarm.Metrics) {
 	}
 	to.PiecesComplete += m.PiecesComplete
 	to.PiecesSkipped += m.PiecesSkipped
-	if to.Bans == nil {
-		to.Bans = map[string]int64{}
-	}
 	for r, c := range m.Bans {
 		to.Bans[r] += c
+	}
+	for d, c := range m.WireBytes {
+		to.WireBytes[d] += c
 	}
 	to.DroppedBlocks += m.DroppedBlocks
 	to.CacheBytes += m.CacheBytes

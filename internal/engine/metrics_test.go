@@ -21,8 +21,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	src, _, path := runSource(t, ctx, "127.0.8.1", nil)
-	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.8.2", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()}})
-	p := play(t, ctx, streamURL(v, path))
+	v := runNode(t, ctx, Config{Mode: Viewer, Bind: "127.0.8.2", HTTPPort: freePort(t), DownloadFrom: []netip.AddrPort{src.Addr()},
+		Activity: time.Second, IdleStop: 500 * time.Millisecond})
+	playCtx, stopPlaying := context.WithCancel(ctx)
+	p := play(t, playCtx, streamURL(v, path))
 	p.starts(t, "the player")
 	srcURL := "http://" + src.Addr().String() + "/metrics"
 	viewerURL := "http://" + v.APIAddr().String() + "/metrics"
@@ -81,7 +83,20 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	grew("aceswarm_media_bytes_total", vBefore, vAfter, "direction", "received", "peer_role", "source")
 	grew("aceswarm_wire_bytes_total", vBefore, vAfter, "direction", "received")
 	grew("aceswarm_player_bytes_total", vBefore, vAfter)
-	if got := promtest.Value(vAfter, "aceswarm_bans_total", "reason", swarm.BanClaim); got != 1 {
+	if got := promtest.Value(vAfter, "aceswarm_bans_total", "reason", swarm.BanClaim.String()); got != 1 {
 		t.Errorf("bans for an absurd claim: %v", got)
+	}
+
+	// The stream ends with its last player: its counters stay in the node's (counters never go back).
+	stopPlaying()
+	waitFor(t, 10*time.Second, "the stream to end", func() bool {
+		return promtest.Value(promtest.Scrape(t, viewerURL), "aceswarm_streams") == 0
+	})
+	ended := promtest.Scrape(t, viewerURL)
+	for _, c := range [][]string{{"aceswarm_wire_bytes_total", "direction", "received"}, {"aceswarm_media_bytes_total", "direction", "received", "peer_role", "source"},
+		{"aceswarm_pieces_total", "outcome", "complete"}, {"aceswarm_bans_total", "reason", swarm.BanClaim.String()}} {
+		if a, b := promtest.Value(vAfter, c[0], c[1:]...), promtest.Value(ended, c[0], c[1:]...); b < a || b <= 0 {
+			t.Errorf("%v after the stream ended: %v, before %v", c, b, a)
+		}
 	}
 }

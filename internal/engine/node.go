@@ -44,7 +44,7 @@ type Node struct {
 	mu       sync.Mutex // guards limits, sessions and past
 	limits   limits
 	sessions map[*swarm.Session]bool
-	past     pastCounts // counters of ended sessions (metrics.go)
+	past     swarm.Metrics // counters of ended sessions (metrics.go)
 }
 
 // limits are the settings the web interface changes on the fly.

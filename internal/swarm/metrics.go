@@ -3,40 +3,48 @@ package swarm
 import (
 	"errors"
 	"sync/atomic"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
-// Ban reasons, as counted in Metrics.Bans (and the aceswarm_bans_total series).
+// BanReason is why a peer was banned, as counted in Metrics.Bans (and aceswarm_bans_total).
+type BanReason int
+
 const (
-	BanClaim        = "absurd_claim"    // a piece or window far beyond what the source signed
-	BanFlood        = "flood"           // beyond the message budget
-	BanProtocol     = "protocol"        // a frame or message that breaks the protocol
-	BanForgedHeader = "forged_header"   // a header whose signature or content is wrong
-	BanReplay       = "replayed_header" // a genuine header long gone, unasked
-	BanForgedBlock  = "forged_block"    // a block whose hash is not the header's
-	BanMetadata     = "bad_metadata"    // a transport file that is not the stream's
+	BanClaim        BanReason = iota // a piece or window far beyond what the source signed
+	BanFlood                         // beyond the message budget
+	BanProtocol                      // a frame or message that breaks the protocol
+	BanForgedHeader                  // a header whose signature or content is wrong
+	BanReplay                        // a genuine header long gone, unasked
+	BanForgedBlock                   // a block whose hash is not the header's
+	BanMetadata                      // a transport file that is not the stream's
+	numBanReasons
 )
 
-// BanReasons lists every reason, in a stable order.
-var BanReasons = []string{BanClaim, BanFlood, BanProtocol, BanForgedHeader, BanReplay, BanForgedBlock, BanMetadata}
+var banNames = [numBanReasons]string{"absurd_claim", "flood", "protocol", "forged_header", "replayed_header", "forged_block", "bad_metadata"}
+
+// String is the reason's label in logs and metrics.
+func (r BanReason) String() string { return banNames[r] }
 
 // Metrics are a session's counters since it started, read at any time (atomics).
 type Metrics struct {
 	// MediaBytes by peer role (index wire.RoleSource…wire.RoleViewer, 0 for a peer that has not
 	// said HELLO) and direction (0 sent, 1 received): piece data only.
-	MediaBytes     [5][2]int64
-	PiecesComplete int64 // pieces this node completed from peers, or made (a source)
-	PiecesSkipped  int64 // pieces given up as never to come, or too far behind the newest
-	Bans           map[string]int64
-	DroppedBlocks  int64 // blocks not sent because a peer's queue was full
-	CacheBytes     int64 // bytes of pieces the live buffer holds
+	MediaBytes     [wire.RoleViewer + 1][2]int64
+	WireBytes      [2]int64             // on the connections, protocol included: sent, received
+	PiecesComplete int64                // pieces this node completed from peers, or made (a source)
+	PiecesSkipped  int64                // pieces given up as never to come, or too far behind the newest
+	Bans           [numBanReasons]int64 // by BanReason
+	DroppedBlocks  int64                // blocks not sent because a peer's queue was full
+	CacheBytes     int64                // bytes of pieces the live buffer holds
 }
 
 // metricCounters are the session's side of Metrics.
 type metricCounters struct {
-	media    [5][2]atomic.Int64
+	media    [wire.RoleViewer + 1][2]atomic.Int64
 	complete atomic.Int64
 	skipped  atomic.Int64
-	bans     [7]atomic.Int64 // by index in BanReasons
+	bans     [numBanReasons]atomic.Int64
 }
 
 func (m *metricCounters) addMedia(role uint8, received bool, n int) {
@@ -46,16 +54,8 @@ func (m *metricCounters) addMedia(role uint8, received bool, n int) {
 	m.media[role][boolInt(received)].Add(int64(n))
 }
 
-func (m *metricCounters) ban(reason string) {
-	for i, r := range BanReasons {
-		if r == reason {
-			m.bans[i].Add(1)
-		}
-	}
-}
-
 // banReason names why a peer whose connection failed with err is banned.
-func banReason(err error) string {
+func banReason(err error) BanReason {
 	if errors.Is(err, errFlood) {
 		return BanFlood
 	}
@@ -66,15 +66,15 @@ func banReason(err error) string {
 func (s *Session) Metrics() Metrics {
 	m := Metrics{
 		PiecesComplete: s.metrics.complete.Load(), PiecesSkipped: s.metrics.skipped.Load(),
-		Bans: map[string]int64{}, DroppedBlocks: s.counts.dropped.Load(),
+		DroppedBlocks: s.counts.dropped.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
 	}
 	for r := range m.MediaBytes {
 		for d := range m.MediaBytes[r] {
 			m.MediaBytes[r][d] = s.metrics.media[r][d].Load()
 		}
 	}
-	for i, r := range BanReasons {
-		m.Bans[r] = s.metrics.bans[i].Load()
+	for r := range m.Bans {
+		m.Bans[r] = s.metrics.bans[r].Load()
 	}
 	if _, buf := s.File(); buf != nil {
 		m.CacheBytes = buf.Bytes()

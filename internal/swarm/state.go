@@ -166,10 +166,10 @@ func (st *loopState) dropPeer(p *peer) {
 	}
 }
 
-func (st *loopState) ban(p *peer, reason string, why error) {
+func (st *loopState) ban(p *peer, reason BanReason, why error) {
 	a := p.c.remote.Addr()
 	st.s.log.Warn("peer banned", "peer", p.c.remote.String(), "reason", reason, "err", why)
-	st.s.metrics.ban(reason)
+	st.s.metrics.bans[reason].Add(1)
 	st.banned[a] = time.Now().Add(banTime)
 	for _, q := range st.peers {
 		if q.c.remote.Addr() == a {
