@@ -56,23 +56,23 @@ func listens(args []string) []int {
 	}
 	switch cmd {
 	case "tracker":
-		return []int{port(flag("listen", ":6969"))}
+		return []int{port(flag("listen", defaultTrackerListen))}
 	case "metatracker":
-		return []int{port(flag("listen", ":8080"))}
+		return []int{port(flag("listen", defaultMetatrackerListen))}
 	case "proxy":
-		return []int{port(flag("addr", ":8080"))}
+		return []int{port(flag("addr", defaultProxyAddr))}
 	case "", "engine":
 	default:
 		return nil // clip, health: nothing
 	}
 	if slices.Contains(args, "--stream-source-node") {
-		return []int{atoi(flag("port", "7764"))}
+		return []int{atoi(flag("port", strconv.Itoa(defaultSourcePort)))}
 	}
 	if slices.Contains(args, "--stream-support-node") || slices.Contains(args, "--stream-startup-node") {
-		return []int{atoi(flag("port", "8621"))}
+		return []int{atoi(flag("port", strconv.Itoa(defaultPeerPort)))}
 	}
-	out := []int{atoi(flag("port", "8621")), atoi(flag("http-port", "6878"))}
-	if api := atoi(flag("api-port", "62062")); api != 0 {
+	out := []int{atoi(flag("port", strconv.Itoa(defaultPeerPort))), atoi(flag("http-port", strconv.Itoa(defaultHTTPPort)))}
+	if api := atoi(flag("api-port", strconv.Itoa(defaultAPIPort))); api != 0 {
 		out = append(out, api)
 	}
 	return out

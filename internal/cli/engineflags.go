@@ -53,8 +53,8 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.Port, "port", -1, "peer port (also the node web interface); default 8621, 7764 for a source")
 	fs.StringVar(&c.Bind, "bind", "", "address to listen on and dial from")
 	fs.StringVar(&c.AnnounceHost, "announce-host", "", "source: host written into the transport file for the built-in tracker (default: --bind, else this machine's address)")
-	fs.IntVar(&c.HTTPPort, "http-port", 6878, "player HTTP API port (viewer engine)")
-	fs.IntVar(&f.apiPort, "api-port", 62062, "legacy TCP engine API port")
+	fs.IntVar(&c.HTTPPort, "http-port", defaultHTTPPort, "player HTTP API port (viewer engine)")
+	fs.IntVar(&f.apiPort, "api-port", defaultAPIPort, "legacy TCP engine API port")
 	fs.BoolVar(&c.BindAll, "bind-all", false, "answer the player API from any address")
 	fs.IntVar(&f.startTimeout, "start-timeout", int(playback.DefaultStartTimeout/time.Second), "viewer: seconds to wait for a stream's first data before giving up")
 	fs.IntVar(&f.playerTimeout, "player-timeout", int(playback.DefaultWriteTimeout/time.Second), "viewer: seconds a player may take no data before it is disconnected")
@@ -129,9 +129,9 @@ func (f *engineFlags) build() error {
 		c.Mode = engine.Startup
 	}
 	if c.Port == -1 {
-		c.Port = 8621
+		c.Port = defaultPeerPort
 		if c.Mode == engine.Source {
-			c.Port = 7764
+			c.Port = defaultSourcePort
 		}
 	}
 	if c.Mode == engine.Source {

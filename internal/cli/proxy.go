@@ -34,7 +34,7 @@ func runProxy(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm proxy")
 	var f proxyFlags
 	f.buffer = proxy.DefaultBufferSize
-	fs.StringVar(&f.addr, "addr", ":8080", "address to listen on (ACEXY_LISTEN_ADDR)")
+	fs.StringVar(&f.addr, "addr", defaultProxyAddr, "address to listen on (ACEXY_LISTEN_ADDR)")
 	fs.StringVar(&f.scheme, "scheme", "http", "scheme of the engine (ACEXY_SCHEME)")
 	fs.StringVar(&f.host, "acestream-host", "localhost", "host of the engine (ACEXY_HOST)")
 	fs.IntVar(&f.port, "acestream-port", 6878, "port of the engine (ACEXY_PORT)")

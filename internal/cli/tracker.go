@@ -14,7 +14,7 @@ import (
 
 func runTracker(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm tracker")
-	listen := fs.String("listen", ":6969", "host:port for HTTP (/announce) and UDP announces")
+	listen := fs.String("listen", defaultTrackerListen, "host:port for HTTP (/announce) and UDP announces")
 	log, err := parseWithLog(fs, args, env, "info")
 	if err != nil {
 		return err
@@ -28,7 +28,7 @@ func runTracker(ctx context.Context, args []string, env Env) error {
 
 func runMetatracker(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("aceswarm metatracker")
-	listen := fs.String("listen", ":8080", "host:port to answer on")
+	listen := fs.String("listen", defaultMetatrackerListen, "host:port to answer on")
 	config := fs.String("config", "", "JSON configuration, re-read when it changes")
 	log, err := parseWithLog(fs, args, env, "info")
 	if err != nil {
