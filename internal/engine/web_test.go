@@ -47,13 +47,20 @@ func TestWebInterfaceUpdateAndToken(t *testing.T) {
 		t.Fatalf("monitor: %+v", r)
 	}
 	metrics := fmt.Sprintf("http://%s/metrics", src.Addr())
-	for _, bad := range []string{base + "monitoring", base + "wrong/monitoring", base + "wrong/update?max_peers=1", metrics, base + "metrics"} {
+	root := fmt.Sprintf("http://%s/", src.Addr())
+	for _, bad := range []string{base + "monitoring", base + "wrong/monitoring", base + "wrong/update?max_peers=1", metrics, base + "metrics",
+		root, root + "dashboard.json", base + "wrong/dashboard.json"} {
 		if code, _ := getJSON(t, bad, ""); code != 403 {
 			t.Fatalf("%s: %d, want 403", bad, code)
 		}
 	}
 	if r := monitoring(t, base+"qwerty/monitoring"); r.MaxPeers != DefaultMaxPeers {
 		t.Fatal("a request with a wrong token changed max_peers")
+	}
+	for _, page := range []string{base + "qwerty/", base + "qwerty/dashboard.json", base + "qwerty/assets/app.js"} {
+		if code, _ := getJSON(t, page, ""); code != 200 {
+			t.Fatalf("%s: %d, want 200", page, code)
+		}
 	}
 	if got := promtest.Value(promtest.Scrape(t, base+"qwerty/metrics"), "aceswarm_peers", "peer_role", "viewer"); got != 2 {
 		t.Fatalf("metrics with the token: %v viewer peers", got)

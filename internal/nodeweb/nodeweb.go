@@ -138,75 +138,49 @@ func (w *Web) current(ctx context.Context) Report {
 	return r
 }
 
-// ServeHTTP answers /app/[TOKEN/]monitoring|monitor|update|get_transport_file|metrics, and
-// /metrics (as /app/metrics: without a token).
+// ServeHTTP answers /app/[TOKEN/]monitoring|monitor|update|get_transport_file|metrics and the
+// dashboard (/app/[TOKEN/], dashboard, dashboard.json, assets/…); without a token, / and
+// /metrics too (as /app/…).
 func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !w.local(r) {
 		writeJSON(rw, http.StatusForbidden, map[string]string{"error": "remote access is disabled (--service-remote-access)"})
 		return
 	}
-	path := r.URL.Path
-	if !strings.HasPrefix(path, "/app/") { // /metrics, and the dashboard at /: as /app/… without a token
-		path = "/app" + path
-	}
-	if w.dashboard(rw, r, path) {
-		return
-	}
-	parts := strings.Split(strings.TrimPrefix(path, "/app/"), "/")
-	token, method := "", parts[len(parts)-1]
-	if len(parts) == 2 {
-		token = parts[0]
-	} else if len(parts) != 1 {
-		http.NotFound(rw, r)
-		return
+	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/app"), "/")
+	token := ""
+	if w.cfg.Token != "" || strings.Count(rest, "/") == 1 && !strings.HasPrefix(rest, "assets/") {
+		token, rest, _ = strings.Cut(rest, "/")
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(w.cfg.Token)) != 1 {
 		writeJSON(rw, http.StatusForbidden, map[string]string{"error": "wrong access token"})
 		return
 	}
-	switch method {
-	case "monitoring", "monitor":
+	switch {
+	case rest == "monitoring" || rest == "monitor":
 		writeJSON(rw, http.StatusOK, w.current(r.Context()))
-	case "update":
+	case rest == "update":
 		w.update(rw, r)
-	case "get_transport_file":
+	case rest == "get_transport_file":
 		w.transportFile(rw, r)
-	case "metrics":
-		if w.cfg.Metrics == nil {
-			http.NotFound(rw, r)
-			return
-		}
+	case rest == "metrics" && w.cfg.Metrics != nil:
 		w.cfg.Metrics.ServeHTTP(rw, r)
+	case w.cfg.Dashboard != nil && (rest == "" || rest == "dashboard" || rest == "dashboard.json" || strings.HasPrefix(rest, "assets/")):
+		w.dashboard(rw, r, rest)
 	default:
 		http.NotFound(rw, r)
 	}
 }
 
-// dashboard serves /app/[TOKEN/] (the page), dashboard, dashboard.json and assets/…, and reports
-// whether path was one of those.
-func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request, path string) bool {
-	if w.cfg.Dashboard == nil {
-		return false
-	}
-	rest := strings.TrimPrefix(path, "/app/")
-	token := ""
-	if w.cfg.Token != "" {
-		token, rest, _ = strings.Cut(rest, "/")
-		if subtle.ConstantTimeCompare([]byte(token), []byte(w.cfg.Token)) != 1 {
-			return false // the methods below answer 403
-		}
-	}
-	if rest != "" && rest != "dashboard" && rest != "dashboard.json" && !strings.HasPrefix(rest, "assets/") {
-		return false
-	}
+// dashboard serves the dashboard's path rest, the page's relative links resolving under the
+// prefix it was asked at.
+func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request, rest string) {
 	if rest == "" && !strings.HasSuffix(r.URL.Path, "/") { // /app/TOKEN: relative links need the slash
 		http.Redirect(rw, r, r.URL.Path+"/", http.StatusFound)
-		return true
+		return
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = "/" + rest
 	w.cfg.Dashboard.ServeHTTP(rw, r2)
-	return true
 }
 
 func (w *Web) local(r *http.Request) bool {
