@@ -295,10 +295,16 @@ func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
 // liveViewer starts a source publishing (see feed) and a viewer playing from it, for a test that
 // lasts at most d.
 func liveViewer(t *testing.T, d time.Duration, srcIP, viewerIP string) (context.Context, *transport.File, *testNode, *testNode) {
+	return liveViewerCache(t, d, srcIP, viewerIP, 0)
+}
+
+// liveViewerCache is liveViewer with both nodes' live caches of cache bytes (0: the tests'
+// default).
+func liveViewerCache(t *testing.T, d time.Duration, srcIP, viewerIP string, cache int64) (context.Context, *transport.File, *testNode, *testNode) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	f, priv := testFile(t)
-	src := startNode(t, ctx, srcIP, Config{Role: wire.RoleSource, File: f})
-	viewer := startNode(t, ctx, viewerIP, Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr}})
+	src := startNode(t, ctx, srcIP, Config{Role: wire.RoleSource, File: f, CacheSize: cache})
+	viewer := startNode(t, ctx, viewerIP, Config{Role: wire.RoleViewer, File: f, CacheSize: cache, Peers: []netip.AddrPort{src.addr}})
 	feed(t, ctx, src, priv)
 	t.Cleanup(cancel) // first of the clean-ups: the nodes and the feed end with ctx
 	readPieces(t, ctx, viewer.sess, 3)
@@ -377,12 +383,7 @@ func TestHeaderFromTheFutureIsRefused(t *testing.T) {
 // keeping 1.3 s) learns where they are from a header beyond its verified edge, skips forward and
 // plays on, instead of waiting for ever for pieces nobody holds.
 func TestViewerBehindTheWindowCatchesUp(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	f, priv := testFile(t)
-	src := startNode(t, ctx, "127.0.1.150", Config{Role: wire.RoleSource, File: f, CacheSize: 256 << 10})
-	viewer := startNode(t, ctx, "127.0.1.151", Config{Role: wire.RoleViewer, File: f, CacheSize: 256 << 10, Peers: []netip.AddrPort{src.addr}})
-	feed(t, ctx, src, priv)
-	t.Cleanup(cancel)
+	ctx, _, src, viewer := liveViewerCache(t, 30*time.Second, "127.0.1.150", "127.0.1.151", 256<<10)
 	readPieces(t, ctx, viewer.sess, 10)
 	viewer.sess.do(ctx, func(*loopState) { time.Sleep(3 * time.Second) })
 	_, buf := viewer.sess.File()

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"runtime"
@@ -47,12 +46,7 @@ func TestFloodsLeaveNoHeapBehind(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: make unit skips it")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	f, priv := testFile(t)
-	src := startNode(t, ctx, "127.0.1.130", Config{Role: wire.RoleSource, File: f, CacheSize: 256 << 10})
-	viewer := startNode(t, ctx, "127.0.1.131", Config{Role: wire.RoleViewer, File: f, CacheSize: 256 << 10, Peers: []netip.AddrPort{src.addr}})
-	feed(t, ctx, src, priv)
-	t.Cleanup(cancel)                   // first of the clean-ups: the nodes and the feed end with ctx
+	ctx, f, src, viewer := liveViewerCache(t, 150*time.Second, "127.0.1.130", "127.0.1.131", 256<<10)
 	readPieces(t, ctx, viewer.sess, 60) // 3 s: both windows are full
 	hello := &wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}}
 	flood := func(n int, m func(i int) *wire.Message) func(a *attacker, div int) {
