@@ -78,12 +78,46 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// The player page of a viewer engine plays the demo stream in Chromium (hls.js, embedded): the
-// video's clock advances 10 s. The dashboard at / of the same port shows the stream's peers and
-// its download chart moving. Screenshots of both are kept.
+// dashboardMoves opens a dashboard in tab and waits until it shows at least peers peers and
+// players players, and the chart (chart-up or chart-down) gains 3 samples with a non-zero rate;
+// it keeps a screenshot as name.
+func dashboardMoves(t *testing.T, tab context.Context, url, chart string, peers, players int, name string) {
+	t.Helper()
+	navigate(t, tab, url)
+	read := func() (peers, samples int, last float64, players int) {
+		v := eval[[]float64](t, tab, `(c => [+document.getElementById("peers").textContent, +c.dataset.samples, +c.dataset.last,
+			+document.getElementById("players").textContent])(document.getElementById("`+chart+`"))`)
+		return int(v[0]), int(v[1]), v[2], int(v[3])
+	}
+	var gotPeers, samples0, samples, gotPlayers int
+	var rate float64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		gotPeers, samples, rate, gotPlayers = read()
+		if samples0 == 0 {
+			samples0 = samples
+		}
+		if gotPeers >= peers && samples >= samples0+3 && rate > 0 && gotPlayers >= players {
+			break
+		}
+	}
+	screenshot(t, tab, name)
+	if gotPeers < peers || samples < samples0+3 || rate <= 0 || gotPlayers < players {
+		t.Fatalf("%s: %d peers (want %d), %s samples %d then %d, last rate %.0f B/s, %d players (want %d)",
+			url, gotPeers, peers, chart, samples0, samples, rate, gotPlayers, players)
+	}
+	t.Logf("%s: %d peers, %d %s samples, %.0f B/s, %d players", url, gotPeers, samples, chart, rate, gotPlayers)
+}
+
+// In headless Chromium: the dashboard of the demo's source node shows its peers (the support
+// node and the viewer engine) and its upload chart moving; the viewer engine's player page plays
+// the stream (hls.js, embedded): the video's clock advances 10 s; the engine's own dashboard then
+// shows its two peers, the player and its download chart moving. Screenshots of the three pages
+// are kept.
 func TestDashboardAndPlayerPageInChromium(t *testing.T) {
-	base, ih := demoURL(t)
+	base, ih, source := startDemo(t)
 	ctx := browser(t)
+	dashboardMoves(t, ctx, "http://"+source+"/", "chart-up", 1, 0, "dashboard-source")
+
 	navigate(t, ctx, base+"/player?id="+ih)
 	var first, now float64
 	deadline := time.Now().Add(60 * time.Second)
@@ -102,32 +136,11 @@ func TestDashboardAndPlayerPageInChromium(t *testing.T) {
 		t.Fatalf("the player page's video advanced from %.1f s to %.1f s in 60 s (%s)", first, now, status)
 	}
 
-	// The dashboard, in another tab, while the player plays on.
+	// The engine's dashboard, in another tab, while the player plays on.
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
-	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil { // a new tab's first call: no timeout
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil { // a new tab's first call: no timeout
 		t.Fatal(err)
 	}
-	read := func() (peers, samples int, last float64, players int) {
-		v := eval[[]float64](t, tab, `(c => [+document.getElementById("peers").textContent, +c.dataset.samples, +c.dataset.last,
-			+document.getElementById("players").textContent])(document.getElementById("chart-down"))`)
-		return int(v[0]), int(v[1]), v[2], int(v[3])
-	}
-	var peers, samples0, samples, players int
-	var rate float64
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		peers, samples, rate, players = read()
-		if samples0 == 0 {
-			samples0 = samples
-		}
-		if peers >= 2 && samples >= samples0+3 && rate > 0 && players >= 1 {
-			break
-		}
-	}
-	screenshot(t, tab, "dashboard")
-	if peers < 2 || samples < samples0+3 || rate <= 0 || players < 1 {
-		t.Fatalf("dashboard: %d peers (the demo's viewer has a source and a support node), chart samples %d then %d, last rate %.0f B/s, %d players (the player page plays)",
-			peers, samples0, samples, rate, players)
-	}
-	t.Logf("dashboard: %d peers, %d chart samples, %.0f B/s, %d players", peers, samples, rate, players)
+	dashboardMoves(t, tab, base+"/", "chart-down", 2, 1, "dashboard")
 }

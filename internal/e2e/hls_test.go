@@ -15,16 +15,22 @@ import (
 // demoURL starts the demo and returns its player API's base URL (on the --http-port it was
 // given) and the stream's infohash, both read from the URL it prints.
 func demoURL(t *testing.T) (string, string) {
+	base, ih, _ := startDemo(t)
+	return base, ih
+}
+
+// startDemo is demoURL that also returns the source node's address (its web port), as printed.
+func startDemo(t *testing.T) (base, ih, source string) {
 	port := freePort(t, "") // the player API listens on every address
 	demo := node(t, "demo", "demo", "--http-port", strconv.Itoa(port))
-	re := regexp.MustCompile(fmt.Sprintf(`http://127\.0\.0\.1:%d/ace/getstream\?infohash=([0-9a-f]{40})`, port))
+	re := regexp.MustCompile(fmt.Sprintf(`source ([0-9.]+:[0-9]+),(?s:.*)http://127\.0\.0\.1:%d/ace/getstream\?infohash=([0-9a-f]{40})`, port))
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if m := re.FindStringSubmatch(demo.out.String()); m != nil {
-			return fmt.Sprintf("http://127.0.0.1:%d", port), m[1]
+			return fmt.Sprintf("http://127.0.0.1:%d", port), m[2], m[1]
 		}
 	}
 	t.Fatal("demo printed no URL")
-	return "", ""
+	return "", "", ""
 }
 
 type playlistInfo struct {
