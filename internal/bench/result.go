@@ -23,6 +23,14 @@ type SwarmResult struct {
 	Duration float64 `json:"duration_s"`
 	Churn    float64 `json:"churn"`
 	RTT      float64 `json:"rtt_s"`
+	Jitter   float64 `json:"jitter_s"`
+	// ViewerUpload and ServerUpload are as --viewer-upload and --server-upload read them.
+	ViewerUpload string  `json:"viewer_upload"`
+	ServerUpload string  `json:"server_upload"`
+	NAT          float64 `json:"nat"`
+	StallLinks   float64 `json:"stall_links"`
+	// NATViewers is how many of the viewers that ran were behind a NAT.
+	NATViewers int `json:"nat_viewers"`
 
 	SourceUploadFactor float64 `json:"source_upload_factor"`
 	ServerStress       float64 `json:"server_stress"`
@@ -124,6 +132,8 @@ func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 	res := &SwarmResult{
 		Viewers: r.cfg.Viewers, Support: r.cfg.Support, Startup: r.cfg.Startup, Bitrate: r.cfg.Bitrate,
 		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, RTT: r.cfg.RTT.Seconds(),
+		Jitter: r.cfg.Jitter.Seconds(), ViewerUpload: r.cfg.ViewerUpload.String(), ServerUpload: r.cfg.ServerUpload.String(),
+		NAT: r.cfg.NAT, StallLinks: r.cfg.StallLinks, NATViewers: r.links.natCount(),
 		StreamBytes: streamBytes, StalledPlayers: []StalledPlayer{},
 	}
 	byRole := map[string]roleTraffic{}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
-	"github.com/aceswarm/aceswarm/internal/netem"
 	"github.com/aceswarm/aceswarm/internal/synth"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 )
@@ -28,7 +27,7 @@ type SwarmConfig struct {
 	Bitrate                   int // bits per second
 	Duration                  time.Duration
 	Churn                     float64       // share of the viewers replaced per minute
-	RTT                       time.Duration // round-trip time added to every link between nodes
+	Network                                 // the links between nodes
 	Hostile                   time.Duration // a hostile peer attacks a random node this often; 0: none
 	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
 	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
@@ -39,8 +38,8 @@ type SwarmConfig struct {
 // Validate checks the parameters; messages name the flag.
 func (c *SwarmConfig) Validate() error {
 	switch {
-	case c.Viewers < 1 || c.Viewers > 250:
-		return fmt.Errorf("--viewers %d: want 1 to 250", c.Viewers)
+	case c.Viewers < 1 || c.Viewers > MaxViewers:
+		return fmt.Errorf("--viewers %d: want 1 to %d", c.Viewers, MaxViewers)
 	case c.Support < 0 || c.Support > 50:
 		return fmt.Errorf("--support %d: want 0 to 50", c.Support)
 	case c.Startup < 0 || c.Startup > 50:
@@ -53,6 +52,12 @@ func (c *SwarmConfig) Validate() error {
 		return fmt.Errorf("--churn %v: want a share from 0 to 1", c.Churn)
 	case c.RTT < 0 || c.RTT > 2*time.Second:
 		return fmt.Errorf("--rtt %v: want 0 to 2s", c.RTT)
+	case c.Jitter < 0 || c.Jitter > c.RTT:
+		return fmt.Errorf("--jitter %v: want 0 to --rtt (%v)", c.Jitter, c.RTT)
+	case c.NAT < 0 || c.NAT > 1:
+		return fmt.Errorf("--nat %v: want a share from 0 to 1", c.NAT)
+	case c.StallLinks < 0 || c.StallLinks > 1:
+		return fmt.Errorf("--stall-links %v: want 0 to 1 pauses a second", c.StallLinks)
 	case c.Hostile != 0 && c.Hostile < 100*time.Millisecond:
 		return fmt.Errorf("--hostile %v: want 0 (none) or at least 100ms", c.Hostile)
 	case c.SlowPlayers < 0 || c.SlowPlayers > c.Viewers:
@@ -60,6 +65,9 @@ func (c *SwarmConfig) Validate() error {
 	}
 	return nil
 }
+
+// MaxViewers bounds --viewers: each needs its own loopback address and a few MB.
+const MaxViewers = 1000
 
 // role counters of the nodes that ran, kept when a node stops.
 type roleTraffic struct {
@@ -82,6 +90,7 @@ type run struct {
 	players  []*player
 	timeline []timePoint
 	nextIP   int
+	links    *links
 	attacks  atomic.Int64 // made by the hostile peer
 }
 
@@ -102,7 +111,8 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{}}
+	r := &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{},
+		links: newLinks(cfg.Network, cfg.Bitrate)}
 	cpu0 := cpuSeconds()
 	res, err := r.execute()
 	cancel()
@@ -171,7 +181,7 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 		Mode: engine.Source, Bind: "127.0.0.2", Source: "-", Stdin: pr, Name: "bench", Title: "bench",
 		Quality: "HD", Category: "sport", Bitrate: int64(r.cfg.Bitrate / 8), PublishDir: filepath.Join(dir, "publish"),
 		CacheDir: filepath.Join(dir, "source"), Trackers: r.trackers, StartupNodes: startup,
-		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.wrap(),
+		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ServerUpload),
 	})
 	if err != nil {
 		return err
@@ -200,19 +210,6 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 	return nil
 }
 
-// wrap gives every link between nodes the configured round-trip time: a dial takes one RTT (the
-// TCP handshake), and then each direction is delayed by half of it.
-func (r *run) wrap() func(net.Conn) net.Conn {
-	rtt := r.cfg.RTT
-	if rtt <= 0 {
-		return nil
-	}
-	return func(c net.Conn) net.Conn {
-		time.Sleep(rtt)
-		return netem.Delay(c, rtt/2)
-	}
-}
-
 // startNode starts a relay at addr that downloads from the source and the support nodes.
 func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*engine.Node, error) {
 	from := []netip.AddrPort{r.nodes["source"][0].n.Addr()}
@@ -225,7 +222,7 @@ func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*en
 		Mode: mode, Bind: addr.Addr().String(), Port: int(addr.Port()), URL: r.acelive, DownloadFrom: from,
 		CacheDir:      filepath.Join(r.cfg.Dir, addr.String()),
 		LiveCacheType: "memory", LiveCacheSize: 32 << 20, MaxPeers: 200, MaxUploadSlots: 200, Logger: r.cfg.Logger,
-		WrapPeerConn: r.wrap(),
+		WrapPeerConn: r.links.wrap(r.cfg.ServerUpload),
 	})
 	if err != nil {
 		return nil, err
@@ -241,9 +238,10 @@ func (r *run) startViewer() error {
 	r.nextIP++
 	r.mu.Unlock()
 	ip := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
+	r.links.placeViewer(netip.MustParseAddr(ip))
 	n, err := engine.New(engine.Config{
 		Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
-		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.wrap(),
+		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
 	})
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func TestSwarmBenchRTT(t *testing.T) {
 	}
 	const rtt = time.Second
 	res, err := RunSwarm(context.Background(), SwarmConfig{
-		Viewers: 2, Support: 1, Bitrate: 300_000, Duration: 10 * time.Second, RTT: rtt, Dir: t.TempDir(),
+		Viewers: 2, Support: 1, Bitrate: 300_000, Duration: 10 * time.Second, Network: Network{RTT: rtt}, Dir: t.TempDir(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,11 @@ func TestSwarmConfigRejects(t *testing.T) {
 		{Viewers: 1, Bitrate: 10, Duration: time.Minute},
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Second},
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Churn: 2},
-		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, RTT: -time.Second},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{RTT: -time.Second}},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{RTT: time.Second, Jitter: 2 * time.Second}},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{NAT: 1.5}},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{StallLinks: -1}},
+		{Viewers: MaxViewers + 1, Bitrate: 2e6, Duration: time.Minute},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v accepted", c)
@@ -93,5 +97,24 @@ func TestPlaybackModel(t *testing.T) {
 	// Playing starts at 2 s; frame 60 is due 2.4 s later and is the first stall.
 	if got := pb.firstStall.Sub(base); got < 4350*time.Millisecond || got > 4450*time.Millisecond {
 		t.Fatalf("first stall at %v, want 4.4s", got)
+	}
+}
+
+// Viewers behind a NAT still play (they reach others by dialing out), on links with a round
+// trip, jitter and capped uploads (netem's own tests check the cap's rate).
+func TestSwarmBenchNATViewersPlay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
+	res, err := RunSwarm(context.Background(), SwarmConfig{
+		Viewers: 4, Support: 1, Bitrate: 500_000, Duration: 10 * time.Second, Dir: t.TempDir(),
+		Network: Network{RTT: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, ViewerUpload: Rate{Times: 1.5}, NAT: 0.5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("continuity mean %.4f, first byte p95 %.2f s", res.Continuity.Mean, res.StartupFirstByte.P95)
+	if res.NATViewers != 2 || res.PlayersWithoutData != 0 || res.Continuity.Mean < 0.5 || res.ViewerUpload != "1.5x" || res.Jitter != 0.01 {
+		t.Fatalf("result %+v", res)
 	}
 }

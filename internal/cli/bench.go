@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -41,6 +42,12 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&cfg.Duration, "duration", 120*time.Second, "how long the viewers play")
 	fs.Float64Var(&cfg.Churn, "churn", 0, "share of the viewers replaced each minute (0.2 = 20%)")
 	fs.DurationVar(&cfg.RTT, "rtt", 0, "round-trip time added to every link between nodes (e.g. 50ms)")
+	fs.DurationVar(&cfg.Jitter, "jitter", 0, "each link's round trip varies by up to ± this, order kept (e.g. 30ms)")
+	fs.Var(rateFlag{&cfg.ViewerUpload}, "viewer-upload", "each viewer's upload: bits per second (3M) or times the bitrate (1.5x); default unlimited")
+	fs.Var(rateFlag{&cfg.ServerUpload}, "server-upload", "the source's and each relay's upload, as --viewer-upload; default unlimited")
+	fs.Float64Var(&cfg.NAT, "nat", 0, "share of the viewers behind a NAT: they accept no incoming connection (0.5 = half)")
+	fs.Float64Var(&cfg.StallLinks, "stall-links", 0, "pauses of 0.2–1 s a second on each link, standing in for loss (0.01 = one in 100 s)")
+	profile := fs.String("profile", "", "preset of the network and churn flags: home (100ms ± 30ms, viewer upload 1.5x, NAT 0.5, churn 0.2); flags given override it")
 	fs.DurationVar(&cfg.Hostile, "hostile", 0, "a hostile peer attacks a random node this often (e.g. 5s); 0: none")
 	fs.IntVar(&cfg.SlowPlayers, "slow-players", 0, "extra players, on the first viewers, reading at half the bitrate")
 	fs.StringVar(&cfg.Sample, "sample", "", "write goroutines, live heap, RSS and open files every 30 s to this CSV file")
@@ -48,6 +55,9 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	plotPath := fs.String("plot", "", "draw upload by role, lag and buffer over time to this SVG file")
 	log, err := parseWithLog(fs, args, env, "error")
 	if err != nil {
+		return err
+	}
+	if err := applyProfile(fs, *profile, &cfg); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -59,8 +69,10 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg.Dir, cfg.Logger = dir, log
-	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min, rtt %v\n",
-		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT)
+	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min, rtt %v ± %v, "+
+		"viewer upload %v, server upload %v, nat %.0f%%, link stalls %v/s\n",
+		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT, cfg.Jitter,
+		cfg.ViewerUpload, cfg.ServerUpload, cfg.NAT*100, cfg.StallLinks)
 	res, err := withBar(ctx, env, cfg.Duration, func() (*bench.SwarmResult, error) { return bench.RunSwarm(ctx, cfg) })
 	if err != nil {
 		return err
@@ -72,6 +84,51 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	return writeJSON(*jsonPath, res)
+}
+
+// applyProfile sets the network and churn settings of --profile that no flag given sets.
+func applyProfile(fs *flag.FlagSet, name string, cfg *bench.SwarmConfig) error {
+	if name == "" {
+		return nil
+	}
+	p, ok := bench.Profiles[name]
+	if !ok {
+		return usagef("--profile %q: want home", name)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	set := func(flagName string, apply func()) {
+		if !given[flagName] {
+			apply()
+		}
+	}
+	set("rtt", func() { cfg.RTT = p.RTT })
+	set("jitter", func() { cfg.Jitter = p.Jitter })
+	set("viewer-upload", func() { cfg.ViewerUpload = p.ViewerUpload })
+	set("server-upload", func() { cfg.ServerUpload = p.ServerUpload })
+	set("nat", func() { cfg.NAT = p.NAT })
+	set("stall-links", func() { cfg.StallLinks = p.StallLinks })
+	set("churn", func() { cfg.Churn = p.Churn })
+	return nil
+}
+
+// rateFlag reads an upload rate (bench.ParseRate).
+type rateFlag struct{ r *bench.Rate }
+
+func (f rateFlag) String() string {
+	if f.r == nil || *f.r == (bench.Rate{}) {
+		return ""
+	}
+	return f.r.String()
+}
+
+func (f rateFlag) Set(s string) error {
+	r, err := bench.ParseRate(s)
+	if err != nil {
+		return err
+	}
+	*f.r = r
+	return nil
 }
 
 // withBar runs f with a progress bar over d on stderr when it is a terminal.

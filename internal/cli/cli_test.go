@@ -54,6 +54,12 @@ func TestUsageErrorsExit2WithOneLineNamingTheInput(t *testing.T) {
 		{[]string{"health", "ftp://x"}, `health: "ftp://x" is not an http(s) URL`},
 		{[]string{"health", "http://a", "http://b"}, "usage: aceswarm health"},
 		{[]string{"clip"}, "usage: aceswarm clip FILE"},
+		{[]string{"bench", "swarm", "--profile", "office"}, `--profile "office": want home`},
+		{[]string{"bench", "swarm", "--viewer-upload", "2y"}, `--viewer-upload: "2y": want bits per second`},
+		{[]string{"bench", "swarm", "--server-upload", "-3M"}, `--server-upload: "-3M"`},
+		{[]string{"bench", "swarm", "--nat", "2"}, "--nat 2: want a share from 0 to 1"},
+		{[]string{"bench", "swarm", "--rtt", "50ms", "--jitter", "80ms"}, "--jitter 80ms: want 0 to --rtt (50ms)"},
+		{[]string{"bench", "swarm", "--viewers", "5000"}, "--viewers 5000: want 1 to 1000"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c.args...)
@@ -74,7 +80,7 @@ func TestHelpListsFlagsWithDefaults(t *testing.T) {
 	}{
 		{[]string{"--help"}, []string{"aceswarm tracker --listen ADDR", "--start-timeout int", "(default 30)", "--live-cache-size int", "(default 209715200)", "--stats-report-interval int", "(default 60)"}},
 		{[]string{"tracker", "-h"}, []string{"flags of aceswarm tracker:", "\n  --listen string"}},
-		{[]string{"bench", "swarm", "--help"}, []string{"--rtt duration"}},
+		{[]string{"bench", "swarm", "--help"}, []string{"--rtt duration", "--jitter duration", "--viewer-upload value", "--nat float", "--stall-links float", "--profile string"}},
 	} {
 		code, out, errs := runCLI(c.args...)
 		if code != 0 || errs != "" {

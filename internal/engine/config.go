@@ -86,8 +86,10 @@ type Config struct {
 	StartTimeout  time.Duration // viewer: give up on a stream with no data after this (0: the player API's default)
 	PlayerTimeout time.Duration // viewer: disconnect a player that takes no data for this long (0: likewise)
 	Logger        *slog.Logger
-	Progress      io.Writer               // source: a line of ingest rate, pieces and peers every 5 s (a terminal); nil for none
-	WrapPeerConn  func(net.Conn) net.Conn // wraps each peer connection the node dials (benchmarks)
+	Progress      io.Writer // source: a line of ingest rate, pieces and peers every 5 s (a terminal); nil for none
+	// WrapPeerConn wraps each connection the node dials to a peer (dialed) or accepts on its port
+	// (benchmarks shape links with it).
+	WrapPeerConn func(c net.Conn, dialed bool) net.Conn
 }
 
 // Defaults of the limits (AceStream does not publish its own).

@@ -75,6 +75,9 @@ func New(cfg Config) (*Node, error) {
 	ap := netip.MustParseAddrPort(ln.Addr().String())
 	n.ln, n.port, n.bind = ln, ap.Port(), ap.Addr().Unmap()
 	n.host = swarm.NewHost(ln, n.peerID, n.mux, n.log)
+	if w := cfg.WrapPeerConn; w != nil {
+		n.host.Wrap = func(c net.Conn) net.Conn { return w(c, false) }
+	}
 	if err := n.admission(); err != nil {
 		ln.Close()
 		return nil, err
@@ -219,8 +222,17 @@ func (n *Node) sessionConfig(role uint8) swarm.Config {
 		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
 		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
 		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheDir: n.live, Logger: n.log,
-		WrapConn: n.cfg.WrapPeerConn,
+		WrapConn: n.wrapDialed(),
 	}
+}
+
+// wrapDialed is the configured wrapper of the peer connections the node dials, or nil.
+func (n *Node) wrapDialed() func(net.Conn) net.Conn {
+	w := n.cfg.WrapPeerConn
+	if w == nil {
+		return nil
+	}
+	return func(c net.Conn) net.Conn { return w(c, true) }
 }
 
 // runSession serves a session until ctx ends.

@@ -1,5 +1,5 @@
-// Package netem delays a connection's traffic in user space: every byte written through a delayed
-// connection reaches the other end one set delay later, and every byte the other end sends is
-// read one set delay later. The benchmarks use it to give links a round-trip time on machines
-// whose kernel has no netem queueing discipline. Bandwidth is not limited and nothing is lost.
+// Package netem shapes connections in user space, for benchmarks on machines whose kernel has no
+// netem queueing discipline: a Link gives the bytes a node sends a one-way delay with jitter
+// (order kept, as TCP keeps it), an upload limit its connections share, and pauses standing in
+// for loss and retransmission. Nothing is lost or reordered.
 package netem

@@ -1,55 +1,111 @@
 package netem
 
 import (
-	"bytes"
-	"errors"
-	"io"
+	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
 	"time"
 )
 
-const queued = 256 // chunks in flight each way before writers or the pump wait
+const queued = 256 // writes in flight on one connection before the writer waits
+
+// Link describes one node's access link. It shapes what the node sends: each end of a
+// connection shapes its own writes, so both directions of a link between two shaped nodes get
+// their sender's delay and upload limit.
+type Link struct {
+	Delay  time.Duration // one-way propagation delay
+	Jitter time.Duration // each write's delay varies uniformly within ±Jitter; order is kept, as TCP keeps it
+	Stalls float64       // pauses per second on each connection, each 0.2–1 s (loss and its retransmission)
+	Up     *Uplink       // the node's upload, shared by all its connections; nil: unlimited
+}
+
+// Shaped reports whether l changes anything.
+func (l Link) Shaped() bool { return l.Delay > 0 || l.Jitter > 0 || l.Stalls > 0 || l.Up != nil }
+
+// delay draws one write's propagation delay.
+func (l Link) delay(rng *rand.Rand) time.Duration {
+	d := l.Delay
+	if l.Jitter > 0 {
+		d += time.Duration(rng.Int64N(int64(2*l.Jitter)+1)) - l.Jitter
+	}
+	return max(d, 0)
+}
+
+// Uplink is a node's upload capacity: one queue, served at a fixed rate, that all the node's
+// connections share, as a home router's uplink is shared.
+type Uplink struct {
+	rate    float64       // bytes per second
+	backlog time.Duration // a writer waits while more than this is queued
+	mu      sync.Mutex
+	free    time.Time // when what is queued now will have been sent
+}
+
+// NewUplink returns an uplink of bytesPerSecond whose queue holds up to 64 KiB before writers wait.
+func NewUplink(bytesPerSecond float64) *Uplink {
+	return &Uplink{rate: bytesPerSecond, backlog: time.Duration(float64(64<<10) / bytesPerSecond * float64(time.Second))}
+}
+
+// reserve waits until the queue holds less than its limit, then queues n bytes; it returns when
+// they will have left the node.
+func (u *Uplink) reserve(n int, sleep func(time.Duration) error) (time.Time, error) {
+	for {
+		u.mu.Lock()
+		now := time.Now()
+		if u.free.Before(now) {
+			u.free = now
+		}
+		if wait := u.free.Sub(now) - u.backlog; wait > 0 {
+			u.mu.Unlock()
+			if err := sleep(wait); err != nil {
+				return time.Time{}, err
+			}
+			continue
+		}
+		u.free = u.free.Add(time.Duration(float64(n) / u.rate * float64(time.Second)))
+		sent := u.free
+		u.mu.Unlock()
+		return sent, nil
+	}
+}
 
 type chunk struct {
 	at time.Time // when it may be delivered
 	b  []byte
 }
 
-// conn delays both directions of a net.Conn by d. Deadlines apply to the calls on conn: a
-// deadline set while a call waits takes effect at the next call.
+// conn shapes the writes of a net.Conn; reads go straight to it.
 type conn struct {
 	net.Conn
-	d      time.Duration
+	link   Link
 	out    chan chunk
-	in     chan chunk
 	closed chan struct{}
 	once   sync.Once
 
-	mu       sync.Mutex
-	rdl, wdl time.Time
-	werr     error // the underlying write failed
-	rerr     error // the underlying read ended; reported once in is drained
-
-	readMu  sync.Mutex
-	pending chunk // the rest of the chunk being read
+	mu       sync.Mutex // guards the fields below
+	rng      *rand.Rand
+	last     time.Time // delivery time of the latest write: none is delivered before it
+	paused   time.Time // a stall holds deliveries until then
+	checked  time.Time // when a stall was last drawn
+	werr     error     // the underlying write failed
+	deadline time.Time // the write deadline
 }
 
-// Delay returns c with d added to each direction; d ≤ 0 returns c itself.
-func Delay(c net.Conn, d time.Duration) net.Conn {
-	if d <= 0 {
+// Shape returns c with its writes shaped by l; an unshaped link returns c itself.
+func Shape(c net.Conn, l Link) net.Conn {
+	if !l.Shaped() {
 		return c
 	}
-	dc := &conn{Conn: c, d: d, out: make(chan chunk, queued), in: make(chan chunk, queued), closed: make(chan struct{})}
-	go dc.pumpOut()
-	go dc.pumpIn()
-	return dc
+	sc := &conn{Conn: c, link: l, out: make(chan chunk, queued), closed: make(chan struct{}),
+		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), checked: time.Now()}
+	go sc.pump()
+	return sc
 }
 
 func (c *conn) Write(b []byte) (int, error) {
 	c.mu.Lock()
-	err, dl := c.werr, c.wdl
+	err, dl := c.werr, c.deadline
 	c.mu.Unlock()
 	if err != nil {
 		return 0, err
@@ -61,8 +117,17 @@ func (c *conn) Write(b []byte) (int, error) {
 	}
 	timeout, stop := deadline(dl)
 	defer stop()
+	sent := time.Now()
+	if c.link.Up != nil {
+		var err error
+		sent, err = c.link.Up.reserve(len(b), func(d time.Duration) error { return c.sleep(d, timeout) })
+		if err != nil {
+			return 0, err
+		}
+	}
+	at := c.deliveryTime(sent, time.Now())
 	select {
-	case c.out <- chunk{time.Now().Add(c.d), bytes.Clone(b)}:
+	case c.out <- chunk{at, append([]byte(nil), b...)}:
 		return len(b), nil
 	case <-c.closed:
 		return 0, net.ErrClosed
@@ -71,47 +136,38 @@ func (c *conn) Write(b []byte) (int, error) {
 	}
 }
 
-func (c *conn) Read(b []byte) (int, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+// deliveryTime is when bytes that leave the node at sent reach the other end: after the link's
+// delay, not before earlier writes, and not while the link is stalled.
+func (c *conn) deliveryTime(sent, now time.Time) time.Time {
 	c.mu.Lock()
-	dl := c.rdl
-	c.mu.Unlock()
-	timeout, stop := deadline(dl)
-	defer stop()
-	if len(c.pending.b) == 0 {
-		select {
-		case ch, ok := <-c.in:
-			if !ok {
-				c.mu.Lock()
-				defer c.mu.Unlock()
-				if c.rerr == nil {
-					return 0, net.ErrClosed
-				}
-				return 0, c.rerr
-			}
-			c.pending = ch
-		case <-c.closed:
-			return 0, net.ErrClosed
-		case <-timeout:
-			return 0, os.ErrDeadlineExceeded
+	defer c.mu.Unlock()
+	if c.link.Stalls > 0 && now.After(c.paused) {
+		p := 1 - math.Exp(-c.link.Stalls*now.Sub(c.checked).Seconds())
+		c.checked = now
+		if c.rng.Float64() < p {
+			c.paused = now.Add(200*time.Millisecond + time.Duration(c.rng.Int64N(int64(800*time.Millisecond))))
 		}
 	}
-	if err := c.sleepUntil(c.pending.at, timeout); err != nil {
-		return 0, err // the chunk stays pending for the next call
-	}
-	n := copy(b, c.pending.b)
-	c.pending.b = c.pending.b[n:]
-	return n, nil
+	at := sent.Add(c.link.delay(c.rng))
+	at = later(at, c.last)
+	at = later(at, c.paused)
+	c.last = at
+	return at
 }
 
-// sleepUntil waits until t unless the connection closes or timeout fires first.
-func (c *conn) sleepUntil(t time.Time, timeout <-chan time.Time) error {
-	w := time.Until(t)
-	if w <= 0 {
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sleep waits d unless the connection closes or timeout fires first.
+func (c *conn) sleep(d time.Duration, timeout <-chan time.Time) error {
+	if d <= 0 {
 		return nil
 	}
-	tm := time.NewTimer(w)
+	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-tm.C:
@@ -123,12 +179,12 @@ func (c *conn) sleepUntil(t time.Time, timeout <-chan time.Time) error {
 	}
 }
 
-// pumpOut writes queued chunks to the connection when they are due.
-func (c *conn) pumpOut() {
+// pump writes queued chunks to the connection when they are due.
+func (c *conn) pump() {
 	for {
 		select {
 		case ch := <-c.out:
-			if c.sleepUntil(ch.at, nil) != nil {
+			if c.sleep(time.Until(ch.at), nil) != nil {
 				return
 			}
 			if _, err := c.Conn.Write(ch.b); err != nil {
@@ -139,31 +195,6 @@ func (c *conn) pumpOut() {
 				return
 			}
 		case <-c.closed:
-			return
-		}
-	}
-}
-
-// pumpIn reads the connection into chunks stamped with their delivery time.
-func (c *conn) pumpIn() {
-	defer close(c.in)
-	for {
-		buf := make([]byte, 32<<10)
-		n, err := c.Conn.Read(buf)
-		if n > 0 {
-			select {
-			case c.in <- chunk{time.Now().Add(c.d), buf[:n]}:
-			case <-c.closed:
-				return
-			}
-		}
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				err = io.EOF
-			}
-			c.mu.Lock()
-			c.rerr = err
-			c.mu.Unlock()
 			return
 		}
 	}
@@ -180,22 +211,13 @@ func (c *conn) Close() error {
 }
 
 func (c *conn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl, c.wdl = t, t
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = t
-	c.mu.Unlock()
-	return nil
+	c.SetWriteDeadline(t)
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
-	c.wdl = t
+	c.deadline = t
 	c.mu.Unlock()
 	return nil
 }

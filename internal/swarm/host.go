@@ -28,6 +28,9 @@ type Host struct {
 	AdmitHTTP func(addr netip.Addr) bool
 	// MaxConns, when set, bounds the accepted connections open at once.
 	MaxConns func() int
+	// Wrap, when set, wraps each accepted connection before anything is read from it (benchmarks
+	// shape links with it).
+	Wrap func(net.Conn) net.Conn
 
 	open atomic.Int64 // accepted connections not yet closed
 
@@ -109,6 +112,9 @@ func (h *Host) OpenConns() int { return int(h.open.Load()) }
 
 func (h *Host) serve(ctx context.Context, raw net.Conn) {
 	h.open.Add(1)
+	if h.Wrap != nil {
+		raw = h.Wrap(raw)
+	}
 	nc := &countedConn{Conn: raw, open: &h.open}
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	addr := ap.Addr().Unmap()
