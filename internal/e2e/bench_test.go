@@ -47,6 +47,35 @@ func TestSwarmBenchRegression(t *testing.T) {
 	}
 }
 
+// On home links (--profile home: 100 ms ± 30 ms, uploads of 1.5 times the bitrate, half the
+// viewers behind a NAT, churn) ten viewers play on: the regression bench of issue 13 fails when
+// continuity falls below 0.99 or the 95th percentile of startup exceeds 3 s.
+func TestHomeProfileRegression(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "home.json")
+	p := start(t, "bench", plainBinary(t), "bench", "swarm", "--viewers", "10", "--profile", "home", "--duration", "30s", "--json", out)
+	p.waitExit(t, 60*time.Second)
+	var r struct {
+		Continuity struct{ Min, Mean float64 } `json:"continuity"`
+		Startup    struct{ P95 float64 }       `json:"startup_first_byte_s"`
+		NAT        int                         `json:"nat_viewers"`
+		RTT        float64                     `json:"rtt_s"`
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("no JSON: %v\n%s", err, p.out.String())
+	}
+	t.Logf("10 viewers, --profile home, 30 s: continuity min %.4f mean %.4f, startup p95 %.2f s", r.Continuity.Min, r.Continuity.Mean, r.Startup.P95)
+	if r.RTT != 0.1 || r.NAT < 5 {
+		t.Fatalf("the profile was not applied: rtt %v s, %d viewers behind a NAT", r.RTT, r.NAT)
+	}
+	if r.Continuity.Mean < 0.99 {
+		t.Errorf("continuity mean %.4f under --profile home, regression bound 0.99", r.Continuity.Mean)
+	}
+	if r.Startup.P95 > 3 {
+		t.Errorf("startup p95 %.2f s under --profile home, regression bound 3 s", r.Startup.P95)
+	}
+}
+
 // bench fanout reads a stream with many clients and reports the documented figures.
 func TestFanoutBench(t *testing.T) {
 	needFFmpeg(t)

@@ -41,3 +41,11 @@ func (c *sourceClock) note(h *wire.PieceHeader, now time.Time) {
 	}
 	c.lastAt = now
 }
+
+// age is how long ago, by the source's clock as estimated, the source made the piece of h.
+func (c *sourceClock) age(h *wire.PieceHeader, now time.Time) time.Duration {
+	if !c.known {
+		return 0
+	}
+	return time.Duration(now.UnixMilli()+c.ahead-h.Time) * time.Millisecond
+}

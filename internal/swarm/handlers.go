@@ -145,7 +145,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		return
 	}
 	_, asked := st.hdrPending[h.Number]
-	delete(st.hdrPending, h.Number)
+	st.headerDone(h.Number)
 	delete(st.edgeAsked, h.Number)
 	if known := buf.Header(h.Number); known != nil {
 		if !bytes.Equal(known.Marshal(), h.Marshal()) { // the one held was verified: this is not it
@@ -194,7 +194,12 @@ func (st *loopState) onRequest(p *peer, m *wire.Message) {
 }
 
 func (st *loopState) onPiece(p *peer, m *wire.Message) {
-	st.reqs.done(p, blockKey{m.Number, m.Block})
+	k := blockKey{m.Number, m.Block}
+	if at, ok := p.requests[k]; ok {
+		now := time.Now()
+		p.flow.answered(now.Sub(at), now)
+	}
+	st.reqs.done(p, k)
 	_, buf := st.s.File()
 	if buf == nil {
 		return
@@ -227,7 +232,7 @@ func (st *loopState) onReject(p *peer, m *wire.Message) {
 		p.rejected[m.Number] = true
 	}
 	if m.Block == wire.HeaderBlock {
-		delete(st.hdrPending, m.Number)
+		st.headerDone(m.Number)
 		delete(st.edgeAsked, m.Number)
 		return
 	}

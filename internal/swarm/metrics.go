@@ -36,6 +36,7 @@ type Metrics struct {
 	PiecesSkipped  int64                // pieces given up as never to come, or too far behind the newest
 	Bans           [numBanReasons]int64 // by BanReason
 	DroppedBlocks  int64                // blocks not sent because a peer's queue was full
+	ReaskedBlocks  int64                // blocks asked again of another peer because the first was late
 	CacheBytes     int64                // bytes of pieces the live buffer holds
 }
 
@@ -44,6 +45,7 @@ type metricCounters struct {
 	media    [wire.RoleViewer + 1][2]atomic.Int64
 	complete atomic.Int64
 	skipped  atomic.Int64
+	reasked  atomic.Int64
 	bans     [numBanReasons]atomic.Int64
 }
 
@@ -66,7 +68,7 @@ func banReason(err error) BanReason {
 func (s *Session) Metrics() Metrics {
 	m := Metrics{
 		PiecesComplete: s.metrics.complete.Load(), PiecesSkipped: s.metrics.skipped.Load(),
-		DroppedBlocks: s.counts.dropped.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
+		DroppedBlocks: s.counts.dropped.Load(), ReaskedBlocks: s.metrics.reasked.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
 	}
 	for r := range m.MediaBytes {
 		for d := range m.MediaBytes[r] {

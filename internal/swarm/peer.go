@@ -28,6 +28,8 @@ type peer struct {
 	mayDownload bool // we may request from it (download-from rules)
 	rejected    map[uint32]bool
 	requests    map[blockKey]time.Time
+	flow        flow // how fast it answers our requests (flow.go)
+	headers     int  // headers asked of it, not yet answered
 	sentPex     time.Time
 	strikes     int       // requests it left unanswered
 	struck      time.Time // when it last did
@@ -49,3 +51,6 @@ func (p *peer) noteHave(n uint32, key bool) {
 		p.window.Keyframe, p.window.NoKeyframe = n, false
 	}
 }
+
+// inFlight is how many requests (blocks and headers) it has not answered yet.
+func (p *peer) inFlight() int { return len(p.requests) + p.headers }

@@ -44,14 +44,24 @@ func (t *reqTable) clearPeer(p *peer) {
 	}
 }
 
-// expire ends the requests older than timeout and returns the peer of each, to be struck.
-func (t *reqTable) expire(now time.Time, timeout time.Duration) []*peer {
+// expire ends the requests of peers older than timeout and returns the peer of each, to be
+// struck; a request whose block was asked again of another peer still counts against the first
+// until it answers or expires.
+func (t *reqTable) expire(now time.Time, timeout time.Duration, peers map[[20]byte]*peer) []*peer {
 	var late []*peer
-	for k, r := range t.byBlock {
-		if now.Sub(r.at) > timeout {
-			t.done(r.p, k)
-			late = append(late, r.p)
+	for _, p := range peers {
+		for k, at := range p.requests {
+			if now.Sub(at) > timeout {
+				t.done(p, k)
+				late = append(late, p)
+			}
 		}
 	}
 	return late
+}
+
+// asked returns who was asked for block k and when.
+func (t *reqTable) asked(k blockKey) (reqInfo, bool) {
+	r, ok := t.byBlock[k]
+	return r, ok
 }

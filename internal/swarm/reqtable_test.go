@@ -15,15 +15,22 @@ func TestReqTable(t *testing.T) {
 	t1.ask(a, k2, now)
 	t1.ask(b, k3, now)
 	t1.ask(b, k1, now) // asked again of b after a was slow
-	t1.done(a, k1)     // a's late answer does not end b's request
+	if len(a.requests) != 2 {
+		t.Fatalf("a's late request stopped counting against it: %d requests", len(a.requests))
+	}
+	t1.done(a, k1) // a's late answer does not end b's request
 	if !t1.busy(k1) || len(a.requests) != 1 {
 		t.Fatalf("k1 busy %v, a has %d requests", t1.busy(k1), len(a.requests))
 	}
-	if late := t1.expire(now.Add(3*time.Second), 4*time.Second); len(late) != 0 {
+	k4 := blockKey{3, 0}
+	t1.ask(a, k4, now) // and asked again of b: a never answers
+	t1.ask(b, k4, now)
+	peers := map[[20]byte]*peer{{1}: a, {2}: b}
+	if late := t1.expire(now.Add(3*time.Second), 4*time.Second, peers); len(late) != 0 {
 		t.Fatalf("%d requests expired early", len(late))
 	}
-	late := t1.expire(now.Add(5*time.Second), 4*time.Second)
-	if len(late) != 3 || t1.busy(k2) || len(a.requests)+len(b.requests) != 0 {
+	late := t1.expire(now.Add(5*time.Second), 4*time.Second, peers)
+	if len(late) != 5 || t1.busy(k2) || len(a.requests)+len(b.requests) != 0 {
 		t.Fatalf("%d expired; k2 busy %v; %d left on peers", len(late), t1.busy(k2), len(a.requests)+len(b.requests))
 	}
 	t1.ask(a, k1, now)

@@ -135,7 +135,7 @@ func (st *loopState) chooseStart() bool {
 	for _, p := range st.peers {
 		k := p.window.Keyframe
 		if p.hello && p.mayDownload && !p.window.NoKeyframe && k <= st.edge && (!st.started || k > st.next) {
-			st.next, st.started = k, true
+			st.next, st.started, st.start = k, true, k
 		}
 	}
 	return st.started
@@ -145,14 +145,14 @@ func (st *loopState) capacity() int {
 	c := 0
 	for _, p := range st.peers {
 		if st.usable(p) {
-			c += maxRequests - len(p.requests)
+			c += p.flow.limit() - p.inFlight()
 		}
 	}
 	return c
 }
 
 func (st *loopState) usable(p *peer) bool {
-	return p.hello && p.mayDownload && !p.chokedUs && len(p.requests) < maxRequests
+	return p.hello && p.mayDownload && !p.chokedUs && p.inFlight() < p.flow.limit()
 }
 
 // order lists the incomplete pieces in [next, hi]: the first few in order, then rarest first.
@@ -189,8 +189,7 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 			return 0
 		}
 		if p := st.pick(n); p != nil {
-			p.c.send(&wire.Message{Type: wire.GetHeader, Number: n})
-			st.hdrPending[n] = reqInfo{p, time.Now()}
+			st.askHeader(p, n, time.Now())
 		}
 		return 0
 	}
@@ -234,6 +233,10 @@ var tierWait = [3]time.Duration{0, 700 * time.Millisecond, 1000 * time.Milliseco
 // pick chooses the least busy usable peer holding piece n in the best tier that has it, unless a
 // better tier could still get the piece soon (see tierWait).
 func (st *loopState) pick(n uint32) *peer {
+	if st.late(n) { // the player needs it soon: whoever answers soonest
+		return st.soonest(n, nil, false)
+	}
+	now := time.Now()
 	var best [3]*peer
 	bestPossible := 3 // the best tier with any usable peer
 	for _, p := range st.peers {
@@ -241,21 +244,45 @@ func (st *loopState) pick(n uint32) *peer {
 			continue
 		}
 		t := st.tier(p)
-		bestPossible = min(bestPossible, t)
-		if len(p.requests) >= maxRequests || !p.has(n) {
+		if p.flow.healthy() { // a peer late lately does not keep its tier waiting for it
+			bestPossible = min(bestPossible, t)
+		}
+		if p.inFlight() >= p.flow.limit() || !p.has(n) {
 			continue
 		}
-		if best[t] == nil || len(p.requests) < len(best[t].requests) {
+		if best[t] == nil || p.flow.expect(p.inFlight()) < best[t].flow.expect(best[t].inFlight()) {
 			best[t] = p
 		}
 	}
-	age := time.Since(st.seenAt(n))
+	age := now.Sub(st.seenAt(n))
 	for t, p := range best {
 		if p != nil && (t == bestPossible || age >= tierWait[t]) {
 			return p
 		}
 	}
 	return nil
+}
+
+// A piece is late when it was made more than lateAge ago by the source's clock, or is one of the
+// first startPieces a node fetches: a newcomer catching up, or a piece a player is about to need,
+// not a fresh piece the viewers can still spread among themselves. A late piece is asked of
+// whichever peer should answer soonest, relays included, without waiting for a better tier.
+const (
+	lateAge     = time.Second
+	startPieces = 3
+)
+
+// late tells whether piece n is older than lateAge, or one of the first startPieces a player
+// waits for.
+func (st *loopState) late(n uint32) bool {
+	return n-st.start < startPieces || st.old(n)
+}
+
+// old tells whether piece n was made more than lateAge ago, by the source's clock.
+func (st *loopState) old(n uint32) bool {
+	_, buf := st.s.File()
+	h := buf.Header(n)
+	return h != nil && st.clock.age(h, time.Now()) > lateAge
 }
 
 // seenAt is when this node first heard of piece n.
@@ -266,4 +293,20 @@ func (st *loopState) seenAt(n uint32) time.Time {
 		st.seen[n] = t
 	}
 	return t
+}
+
+// askHeader asks p for the header of piece n.
+func (st *loopState) askHeader(p *peer, n uint32, now time.Time) {
+	if p.c.send(&wire.Message{Type: wire.GetHeader, Number: n}) {
+		st.hdrPending[n] = reqInfo{p, now}
+		p.headers++
+	}
+}
+
+// headerDone ends the request for the header of piece n, if any.
+func (st *loopState) headerDone(n uint32) {
+	if r, ok := st.hdrPending[n]; ok {
+		r.p.headers--
+		delete(st.hdrPending, n)
+	}
 }

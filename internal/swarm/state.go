@@ -42,6 +42,7 @@ type loopState struct {
 	hasEdge    bool
 	clock      sourceClock // the source's clock, estimated from verified headers (clock.go)
 	started    bool        // a viewer or relay chose where to start
+	start      uint32      // the piece it started at
 	next       uint32      // lowest piece still wanted
 	sentFirst  uint32      // window start last sent to peers
 	lastWindow time.Time
@@ -97,7 +98,7 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 		return
 	}
 	p := &peer{
-		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{},
+		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, flow: newFlow(),
 		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
 	}
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
@@ -195,21 +196,28 @@ func (st *loopState) broadcast(m *wire.Message) {
 // tick runs four times a second: timeouts, window updates, peer exchange, dialing.
 func (st *loopState) tick() {
 	now := time.Now()
-	for _, p := range st.reqs.expire(now, requestTimeout) {
+	for _, p := range st.reqs.expire(now, requestTimeout, st.peers) {
 		st.strike(p, now)
+		p.flow.timedOut(now)
 	}
+	st.reaskLate(now)
 	for n := range st.seen {
 		if st.started && n+lookahead < st.next {
 			delete(st.seen, n)
 			delete(st.pushedIn, n)
 		}
 	}
-	for _, pending := range []map[uint32]reqInfo{st.hdrPending, st.edgeAsked} {
-		for n, r := range pending {
-			if now.Sub(r.at) > requestTimeout {
-				delete(pending, n)
-				st.strike(r.p, now)
-			}
+	for n, r := range st.hdrPending {
+		if now.Sub(r.at) > requestTimeout {
+			st.headerDone(n)
+			st.strike(r.p, now)
+			r.p.flow.timedOut(now)
+		}
+	}
+	for n, r := range st.edgeAsked {
+		if now.Sub(r.at) > requestTimeout {
+			delete(st.edgeAsked, n)
+			st.strike(r.p, now)
 		}
 	}
 	if _, buf := st.s.File(); buf != nil && now.Sub(st.lastWindow) > time.Second {
