@@ -51,6 +51,9 @@ type SwarmResult struct {
 	ControlOverhead float64 `json:"control_overhead"`
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
+	// ViewerRSSBytes is a viewer engine's share of the peak: (peak − RSS before the viewers
+	// started) ÷ --viewers.
+	ViewerRSSBytes int64 `json:"rss_per_viewer_bytes"`
 
 	Players            int   `json:"players"`
 	PlayersWithoutData int   `json:"players_without_data"`

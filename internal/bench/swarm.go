@@ -91,6 +91,7 @@ type run struct {
 	timeline []timePoint
 	nextIP   int
 	links    *links
+	baseRSS  int64        // before the viewers started
 	attacks  atomic.Int64 // made by the hostile peer
 }
 
@@ -122,6 +123,7 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	}
 	res.CPUSeconds = cpuSeconds() - cpu0
 	res.PeakRSSBytes = peakRSS()
+	res.ViewerRSSBytes = max(res.PeakRSSBytes-r.baseRSS, 0) / int64(cfg.Viewers)
 	return res, nil
 }
 
@@ -141,6 +143,7 @@ func (r *run) execute() (*SwarmResult, error) {
 			return nil, fmt.Errorf("support node %d: %w", i, err)
 		}
 	}
+	r.baseRSS, _ = procRSS(os.Getpid())
 	r.start = time.Now()
 	for range r.cfg.Viewers {
 		if err := r.startViewer(); err != nil {

@@ -155,7 +155,7 @@ func printSwarm(w io.Writer, r *bench.SwarmResult) {
 	fmt.Fprintf(w, "lag                    p50 %.2fs  p95 %.2fs\n", r.Lag.P50, r.Lag.P95)
 	fmt.Fprintf(w, "control overhead       %.2f%%\n", 100*r.ControlOverhead)
 	fmt.Fprintf(w, "cpu                    %.1fs (%.2f cores)\n", r.CPUSeconds, r.CPUSeconds/r.Duration)
-	fmt.Fprintf(w, "peak rss               %d MB\n", r.PeakRSSBytes>>20)
+	fmt.Fprintf(w, "peak rss               %d MB (%.1f MB a viewer engine)\n", r.PeakRSSBytes>>20, float64(r.ViewerRSSBytes)/(1<<20))
 	fmt.Fprintf(w, "players                %d (%d without data)\n", r.Players, r.PlayersWithoutData)
 	for _, p := range r.StalledPlayers {
 		left := "played to the end"

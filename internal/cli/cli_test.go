@@ -47,6 +47,7 @@ func TestUsageErrorsExit2WithOneLineNamingTheInput(t *testing.T) {
 		{[]string{"--stream-support-node"}, "--url"},
 		{[]string{"--bind", "not-an-ip"}, "--bind"},
 		{[]string{"--live-cache-type", "tape"}, "--live-cache-type"},
+		{[]string{"--live-cache-seconds", "0"}, "--live-cache-seconds 0: want 1 to 3600"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"info"}, "usage: aceswarm info"},
 		{[]string{"info", filepath.Join(dir, "missing.acelive")}, "transport file"},

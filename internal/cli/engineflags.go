@@ -43,6 +43,7 @@ type engineFlags struct {
 	libPath, monitorIP, token, cacheType         string
 	ipFilter, geoipDB, logLevel                  string
 	bitrate, cacheSize, rotateBytes              int64
+	cacheSeconds                                 int
 }
 
 func (f *engineFlags) define(fs *flag.FlagSet) {
@@ -78,6 +79,7 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.Var(&f.sns, "startup-node", "IP:PORT of a startup node for the transport file (repeatable)")
 	fs.StringVar(&f.cacheType, "live-cache-type", "disk", "disk or memory")
 	fs.Int64Var(&f.cacheSize, "live-cache-size", engine.DefaultLiveCacheSize, "live cache size in bytes")
+	fs.IntVar(&f.cacheSeconds, "live-cache-seconds", int(engine.DefaultLiveCacheTime/time.Second), "viewer: keep at most this many seconds of a stream (at its bitrate), within --live-cache-size")
 	fs.IntVar(&c.MaxPeers, "max-peers", engine.DefaultMaxPeers, "most peers connected at once, per stream")
 	fs.IntVar(&c.MaxConnections, "max-connections", engine.DefaultMaxConnections, "most incoming TCP connections open at once")
 	fs.IntVar(&c.MaxUploadSlots, "max-upload-slots", engine.DefaultMaxUploadSlots, "most peers served at once, per stream")
@@ -143,6 +145,10 @@ func (f *engineFlags) build() error {
 		return usagef("--bitrate %d: must not be negative", f.bitrate)
 	}
 	c.Bitrate, c.LiveCacheSize, c.LiveCacheType, c.RotateBytes = f.bitrate, f.cacheSize, f.cacheType, f.rotateBytes
+	if f.cacheSeconds < 1 || f.cacheSeconds > 3600 {
+		return usagef("--live-cache-seconds %d: want 1 to 3600", f.cacheSeconds)
+	}
+	c.LiveCacheTime = time.Duration(f.cacheSeconds) * time.Second
 	if f.cacheType != "disk" && f.cacheType != "memory" {
 		return usagef("--live-cache-type %q: want disk or memory", f.cacheType)
 	}

@@ -63,8 +63,9 @@ type Config struct {
 	MaxConnections int
 	RotateBytes    int64 // startup node: rotate out peers that downloaded this much
 	LiveCacheSize  int64
-	LiveCacheType  string // "disk" (default) or "memory"
-	MemoryBase     int64  // viewer: the Go memory limit without players, raised as they join (0: none)
+	LiveCacheType  string        // "disk" (default) or "memory"
+	LiveCacheTime  time.Duration // viewer: keep at most this much of a stream (its bitrate × time); 0: size only
+	MemoryBase     int64         // viewer: the Go memory limit without players, raised as they join (0: none)
 
 	Private   bool             // --private-node 1
 	UploadTo  []netip.AddrPort // --upload-to
@@ -99,6 +100,10 @@ const (
 	DefaultMaxConnections = 1000
 	DefaultRotateBytes    = 4 << 20
 	DefaultLiveCacheSize  = 209715200 // AceStream's --live-cache-size
+	// DefaultLiveCacheTime is how much of a stream a viewer keeps, in its live cache and in its
+	// players' fan-out ring each: a few keyframe intervals behind what it plays, for players
+	// that join or fall behind and for peers a little behind it.
+	DefaultLiveCacheTime = 10 * time.Second
 )
 
 // Defaults fills zero tuning values.
@@ -136,6 +141,9 @@ func (c *Config) Defaults() {
 	}
 	if c.LiveCacheSize == 0 {
 		c.LiveCacheSize = DefaultLiveCacheSize
+	}
+	if c.LiveCacheTime == 0 {
+		c.LiveCacheTime = DefaultLiveCacheTime
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -214,14 +216,15 @@ func (n *Node) sessionConfig(role uint8) swarm.Config {
 		uploadTo = append(uploadTo, a.Addr())
 	}
 	push := 1 // a source and relays seed each fresh piece into the mesh once
+	var cacheTime time.Duration
 	if role == wire.RoleViewer {
-		push = 0
+		push, cacheTime = 0, n.cfg.LiveCacheTime // relays keep the window viewers fetch from
 	}
 	return swarm.Config{
 		PushFanout: push, Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
 		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
 		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
-		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheDir: n.live, Logger: n.log,
+		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheTime: cacheTime, CacheDir: n.live, Logger: n.log,
 		WrapConn: n.wrapDialed(),
 	}
 }

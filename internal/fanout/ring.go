@@ -34,7 +34,8 @@ type RAP struct {
 
 // Ring is one channel's buffer; see the constants above.
 type Ring struct {
-	limit int64 // bytes held at most (at least two blocks)
+	limit  int64 // bytes held at most (at least two blocks)
+	maxAge int64 // with stamps: ms of stream held at most beyond the newest block (0: any)
 
 	mu      sync.Mutex // guards everything below
 	blocks  [][]byte   // oldest first; each has capacity BlockSize
@@ -87,9 +88,19 @@ func (g *Ring) Add(b []byte, r *RAP) {
 	}
 }
 
-// evict drops the oldest blocks while more than limit bytes are held; g.mu is held.
+// KeepFor bounds the ring in stream time too: once stamped, it drops a block when the bytes
+// after it were made more than d before the newest (a viewer keeps seconds of stream, whatever
+// the bitrate). Call it before the first Add.
+func (g *Ring) KeepFor(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.maxAge = d.Milliseconds()
+}
+
+// evict drops the oldest blocks while more than limit bytes, or more than maxAge of stream,
+// are held; g.mu is held.
 func (g *Ring) evict() {
-	for len(g.blocks) > 1 && g.end-g.start > g.limit {
+	for len(g.blocks) > 1 && (g.end-g.start > g.limit || g.tooOld(g.start+int64(len(g.blocks[0])))) {
 		g.start += int64(len(g.blocks[0]))
 		g.blocks[0] = nil
 		g.blocks = g.blocks[1:]
@@ -104,6 +115,15 @@ func (g *Ring) evict() {
 		i++
 	}
 	g.stamps = g.stamps[i:]
+}
+
+// tooOld tells whether the bytes from off on were made more than maxAge before the newest ones.
+func (g *Ring) tooOld(off int64) bool {
+	if g.maxAge <= 0 || len(g.stamps) == 0 {
+		return false
+	}
+	t := g.timeAtLocked(off)
+	return t != 0 && g.stamps[len(g.stamps)-1].t-t > g.maxAge
 }
 
 // Stamp tells that the bytes added from now on were made at t (ms on the source's clock).
@@ -121,6 +141,10 @@ func (g *Ring) Stamp(t int64) {
 func (g *Ring) TimeAt(off int64) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.timeAtLocked(off)
+}
+
+func (g *Ring) timeAtLocked(off int64) int64 {
 	i := sort.Search(len(g.stamps), func(i int) bool { return g.stamps[i].off >= off })
 	if i == 0 {
 		return 0

@@ -1,6 +1,8 @@
 package fanout
 
 import (
+	"time"
+
 	"bytes"
 	"errors"
 	"testing"
@@ -55,5 +57,30 @@ func TestRingStamps(t *testing.T) {
 	}
 	if len(g.stamps) > 6 || g.stamps[0].off > g.start {
 		t.Fatalf("%d stamps kept, the first at %d, the ring from %d", len(g.stamps), g.stamps[0].off, g.start)
+	}
+}
+
+// KeepFor bounds a ring in stream time: with a block a second and 3 s kept, the ring holds the
+// last 4 blocks (the oldest one up to 3 s before the newest bytes) however large its byte limit.
+func TestRingKeepsSecondsOfStream(t *testing.T) {
+	g := NewRing(100 * BlockSize)
+	g.KeepFor(3 * time.Second)
+	for i := range 10 {
+		g.Stamp(int64(1000 * (i + 1)))
+		g.Add(make([]byte, BlockSize), nil)
+	}
+	if n := len(g.blocks); n != 4 {
+		t.Fatalf("%d blocks held, want 4", n)
+	}
+	if got := g.TimeAt(g.start + 1); got != 7000 {
+		t.Fatalf("oldest bytes held made at %d, want 7000", got)
+	}
+	unbounded := NewRing(100 * BlockSize)
+	for i := range 10 {
+		unbounded.Stamp(int64(1000 * (i + 1)))
+		unbounded.Add(make([]byte, BlockSize), nil)
+	}
+	if len(unbounded.blocks) != 10 {
+		t.Fatalf("without KeepFor, %d blocks held", len(unbounded.blocks))
 	}
 }

@@ -46,6 +46,7 @@ type Config struct {
 	WriteTimeout time.Duration // a player that takes nothing for this long is disconnected
 	MaxLag       time.Duration // a player reading the live buffer itself jumps ahead this far behind
 	RingSize     int64         // bytes of each stream's fan-out ring
+	RingTime     time.Duration // and seconds of stream it holds at most (0: bytes only)
 	// MemoryBase, when set, is the Go memory limit the process needs without players: the core
 	// keeps the limit at MemoryBase plus RingSize a stream and PlayerMemory a player, so a
 	// memory-cache node's collector does not run without pause as players join.

@@ -29,7 +29,7 @@ type stream struct {
 }
 
 func newStream(c *Core, ih transport.InfoHash, src Source, cancel context.CancelFunc) *stream {
-	return &stream{c: c, ih: ih, src: src, cancel: cancel, ring: fanout.NewRing(c.cfg.RingSize), idleSince: time.Now()}
+	return &stream{c: c, ih: ih, src: src, cancel: cancel, ring: newRing(c.cfg), idleSince: time.Now()}
 }
 
 // release ends one user's use.
@@ -126,4 +126,13 @@ func (c *Core) Segments(ih transport.InfoHash) *hls.Segmenter {
 		return nil
 	}
 	return st.runningSegmenter()
+}
+
+// newRing is a stream's fan-out ring: RingSize bytes and RingTime of stream at most.
+func newRing(cfg Config) *fanout.Ring {
+	r := fanout.NewRing(cfg.RingSize)
+	if cfg.RingTime > 0 {
+		r.KeepFor(cfg.RingTime)
+	}
+	return r
 }

@@ -17,8 +17,8 @@ import (
 // block; blocks (PIECE) wait in sendQueue and are dropped, and counted, when it is full (the
 // requester asks again elsewhere after requestTimeout).
 const (
-	ctrlQueue     = 1024
-	sendQueue     = 512
+	ctrlQueue     = 256
+	sendQueue     = 128
 	keepAlive     = 30 * time.Second
 	idleTimeout   = 90 * time.Second
 	writeTimeout  = 30 * time.Second

@@ -39,8 +39,11 @@ type Config struct {
 	StartupNodes   []netip.AddrPort // dialed first
 	Metatrackers   []string         // beyond the transport file's
 	CacheSize      int64
-	CacheDir       string // the live cache goes to <CacheDir>/<infohash>/ on disk; memory when empty
-	Logger         *slog.Logger
+	// CacheTime, when set, bounds the live cache to this much of the stream at the transport
+	// file's bitrate too (at least 2 pieces): a viewer keeps seconds of stream, not a fixed size.
+	CacheTime time.Duration
+	CacheDir  string // the live cache goes to <CacheDir>/<infohash>/ on disk; memory when empty
+	Logger    *slog.Logger
 	// WrapConn, when set, wraps every connection this node dials to a peer (benchmarks use it to
 	// delay links; see package netem).
 	WrapConn func(net.Conn) net.Conn
@@ -161,7 +164,7 @@ func (s *Session) setFile(f *transport.File, raw []byte) {
 		}
 	}
 	s.file, s.raw = f, raw
-	s.buf = livebuf.New(int(f.Info.BlockLength), s.cfg.CacheSize, store)
+	s.buf = livebuf.New(int(f.Info.BlockLength), cacheLimit(s.cfg, f), store)
 	close(s.ready)
 }
 
@@ -282,4 +285,13 @@ func parseAddrs(list []string) []netip.AddrPort {
 		}
 	}
 	return out
+}
+
+// cacheLimit is the live cache's size for stream f: CacheSize, or less with CacheTime.
+func cacheLimit(c Config, f *transport.File) int64 {
+	if c.CacheTime <= 0 || f.Info.Bitrate <= 0 {
+		return c.CacheSize
+	}
+	bytes := int64(c.CacheTime.Seconds() * float64(f.Info.Bitrate))
+	return min(c.CacheSize, max(bytes, 2*f.Info.PieceLength))
 }
