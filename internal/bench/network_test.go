@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,5 +82,17 @@ func TestDialsIntoANATFail(t *testing.T) {
 	b := make([]byte, 2)
 	if _, err := io.ReadFull(wc, b); err != nil || string(b) != "hi" {
 		t.Fatalf("read %q %v", b, err)
+	}
+}
+
+// A run that needs more open files than the process may have says so instead of failing
+// accept by accept; a small one goes on.
+func TestFileLimit(t *testing.T) {
+	if err := raiseFileLimit(1); err != nil {
+		t.Fatalf("one viewer: %v", err)
+	}
+	err := raiseFileLimit(100_000_000)
+	if err == nil || !strings.Contains(err.Error(), "--viewers 100000000 needs about") {
+		t.Fatalf("a hundred million viewers: %v", err)
 	}
 }

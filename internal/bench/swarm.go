@@ -110,6 +110,9 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if err := raiseFileLimit(cfg.Viewers); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{},
