@@ -142,8 +142,8 @@ func (l *links) wrap(up Rate) func(net.Conn, bool) net.Conn {
 	}
 	return func(c net.Conn, dialed bool) net.Conn {
 		if dialed && l.behindNAT(c.RemoteAddr()) {
+			c.Close() // first, so that the wait holds no socket on either end
 			time.Sleep(natDialWait)
-			c.Close()
 			return c
 		}
 		if dialed {

@@ -88,10 +88,10 @@ func TestDialsIntoANATFail(t *testing.T) {
 // A run that needs more open files than the process may have says so instead of failing
 // accept by accept; a small one goes on.
 func TestFileLimit(t *testing.T) {
-	if err := raiseFileLimit(1); err != nil {
+	if err := raiseFileLimit(1, 50); err != nil {
 		t.Fatalf("one viewer: %v", err)
 	}
-	err := raiseFileLimit(100_000_000)
+	err := raiseFileLimit(100_000_000, 50)
 	if err == nil || !strings.Contains(err.Error(), "--viewers 100000000 needs about") {
 		t.Fatalf("a hundred million viewers: %v", err)
 	}

@@ -67,7 +67,9 @@ type player struct {
 }
 
 func (p *player) run(ctx context.Context, client *http.Client) {
+	p.mu.Lock()
 	p.requested = time.Now()
+	p.mu.Unlock()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	resp, err := client.Do(req)
 	if err != nil {

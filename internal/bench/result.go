@@ -173,7 +173,7 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 	sum, n := 0.0, 0
 	for _, p := range players {
 		p.mu.Lock()
-		frames, first, key, stopped := slices.Clone(p.frames), p.firstByte, p.firstKey, p.stopped
+		frames, first, key, stopped, asked := slices.Clone(p.frames), p.firstByte, p.firstKey, p.stopped, p.requested
 		res.PlayerBytes += p.bytes
 		p.mu.Unlock()
 		res.Players++
@@ -183,11 +183,13 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 		}
 		if first.IsZero() || key.IsZero() {
 			res.PlayersWithoutData++
-			fb, kf = append(fb, pEnd.Sub(p.requested).Seconds()), append(kf, pEnd.Sub(p.requested).Seconds())
+			if !asked.IsZero() { // waited to the end: its wait counts as its startup
+				fb, kf = append(fb, pEnd.Sub(asked).Seconds()), append(kf, pEnd.Sub(asked).Seconds())
+			}
 			continue
 		}
-		fb = append(fb, first.Sub(p.requested).Seconds())
-		kf = append(kf, key.Sub(p.requested).Seconds())
+		fb = append(fb, first.Sub(asked).Seconds())
+		kf = append(kf, key.Sub(asked).Seconds())
 		pb := simulate(frames, pEnd, 3*time.Second)
 		if pb.expected == 0 {
 			continue

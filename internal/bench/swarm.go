@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
@@ -30,6 +31,7 @@ type SwarmConfig struct {
 	Network                                 // the links between nodes
 	Hostile                   time.Duration // a hostile peer attacks a random node this often; 0: none
 	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
+	ViewerPeers               int           // each viewer engine's --max-peers (0: the engine's default, 50)
 	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
 	Dir                       string        // scratch folder
 	Logger                    *slog.Logger
@@ -60,6 +62,8 @@ func (c *SwarmConfig) Validate() error {
 		return fmt.Errorf("--stall-links %v: want 0 to 1 pauses a second", c.StallLinks)
 	case c.Hostile != 0 && c.Hostile < 100*time.Millisecond:
 		return fmt.Errorf("--hostile %v: want 0 (none) or at least 100ms", c.Hostile)
+	case c.ViewerPeers < 0 || c.ViewerPeers > 200:
+		return fmt.Errorf("--viewer-peers %d: want 1 to 200", c.ViewerPeers)
 	case c.SlowPlayers < 0 || c.SlowPlayers > c.Viewers:
 		return fmt.Errorf("--slow-players %d: want 0 to --viewers", c.SlowPlayers)
 	}
@@ -110,7 +114,7 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := raiseFileLimit(cfg.Viewers); err != nil {
+	if err := raiseFileLimit(cfg.Viewers, cfg.viewerPeers()); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -245,10 +249,17 @@ func (r *run) startViewer() error {
 	r.mu.Unlock()
 	ip := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
 	r.links.placeViewer(netip.MustParseAddr(ip))
-	n, err := engine.New(engine.Config{
-		Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
-		LiveCacheType: "memory", LiveCacheSize: 16 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
-	})
+	var n *engine.Node
+	var err error
+	for try := 0; try < 5; try++ { // a free port found may be taken before the engine binds it
+		n, err = engine.New(engine.Config{
+			Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
+			LiveCacheType: "memory", LiveCacheSize: 16 << 20, MaxPeers: r.cfg.ViewerPeers, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
+		})
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -326,4 +337,12 @@ func freePort(ip string) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// viewerPeers is each viewer engine's peer limit.
+func (c *SwarmConfig) viewerPeers() int {
+	if c.ViewerPeers > 0 {
+		return c.ViewerPeers
+	}
+	return engine.DefaultMaxPeers
 }

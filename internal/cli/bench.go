@@ -49,6 +49,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.Float64Var(&cfg.StallLinks, "stall-links", 0, "pauses of 0.2–1 s a second on each link, standing in for loss (0.01 = one in 100 s)")
 	profile := fs.String("profile", "", "preset of the network and churn flags: home (100ms ± 30ms, viewer upload 1.5x, NAT 0.5, churn 0.2); flags given override it")
 	fs.DurationVar(&cfg.Hostile, "hostile", 0, "a hostile peer attacks a random node this often (e.g. 5s); 0: none")
+	fs.IntVar(&cfg.ViewerPeers, "viewer-peers", 0, "each viewer engine's --max-peers (default the engine's, 50); fewer for hundreds of viewers in one process")
 	fs.IntVar(&cfg.SlowPlayers, "slow-players", 0, "extra players, on the first viewers, reading at half the bitrate")
 	fs.StringVar(&cfg.Sample, "sample", "", "write goroutines, live heap, RSS and open files every 30 s to this CSV file")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
