@@ -41,13 +41,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&cfg.Bitrate, "bitrate", 2_000_000, "stream bitrate, bits per second")
 	fs.DurationVar(&cfg.Duration, "duration", 120*time.Second, "how long the viewers play")
 	fs.Float64Var(&cfg.Churn, "churn", 0, "share of the viewers replaced each minute (0.2 = 20%)")
-	fs.DurationVar(&cfg.RTT, "rtt", 0, "round-trip time added to every link between nodes (e.g. 50ms)")
-	fs.DurationVar(&cfg.Jitter, "jitter", 0, "each link's round trip varies by up to ± this, order kept (e.g. 30ms)")
-	fs.Var(rateFlag{&cfg.ViewerUpload}, "viewer-upload", "each viewer's upload: bits per second (3M) or times the bitrate (1.5x); default unlimited")
-	fs.Var(rateFlag{&cfg.ServerUpload}, "server-upload", "the source's and each relay's upload, as --viewer-upload; default unlimited")
-	fs.Float64Var(&cfg.NAT, "nat", 0, "share of the viewers behind a NAT: they accept no incoming connection (0.5 = half)")
-	fs.Float64Var(&cfg.StallLinks, "stall-links", 0, "pauses of 0.2–1 s a second on each link, standing in for loss (0.01 = one in 100 s)")
-	profile := fs.String("profile", "", "preset of the network and churn flags: home (100ms ± 30ms, viewer upload 1.5x, NAT 0.5, churn 0.2); flags given override it")
+	profile := networkFlags(fs, &cfg.Network)
 	fs.DurationVar(&cfg.Hostile, "hostile", 0, "a hostile peer attacks a random node this often (e.g. 5s); 0: none")
 	fs.IntVar(&cfg.ViewerPeers, "viewer-peers", 0, "each viewer engine's --max-peers (default the engine's, 50); fewer for hundreds of viewers in one process")
 	fs.IntVar(&cfg.SlowPlayers, "slow-players", 0, "extra players, on the first viewers, reading at half the bitrate")
@@ -85,6 +79,17 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	return writeJSON(*jsonPath, res)
+}
+
+// networkFlags defines the link flags of bench swarm on cfg, and returns --profile's value.
+func networkFlags(fs *flag.FlagSet, cfg *bench.Network) *string {
+	fs.DurationVar(&cfg.RTT, "rtt", 0, "round-trip time added to every link between nodes (e.g. 50ms)")
+	fs.DurationVar(&cfg.Jitter, "jitter", 0, "each link's round trip varies by up to ± this, order kept (e.g. 30ms)")
+	fs.Var(rateFlag{&cfg.ViewerUpload}, "viewer-upload", "each viewer's upload: bits per second (3M) or times the bitrate (1.5x); default unlimited")
+	fs.Var(rateFlag{&cfg.ServerUpload}, "server-upload", "the source's and each relay's upload, as --viewer-upload; default unlimited")
+	fs.Float64Var(&cfg.NAT, "nat", 0, "share of the viewers behind a NAT: they accept no incoming connection (0.5 = half)")
+	fs.Float64Var(&cfg.StallLinks, "stall-links", 0, "pauses of 0.2–1 s a second on each link, standing in for loss (0.01 = one in 100 s)")
+	return fs.String("profile", "", "preset of the network and churn flags: home (100ms ± 30ms, viewer upload 1.5x, NAT 0.5, churn 0.2); flags given override it")
 }
 
 // applyProfile sets the network and churn settings of --profile that no flag given sets.

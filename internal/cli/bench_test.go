@@ -14,12 +14,7 @@ func TestBenchProfileHome(t *testing.T) {
 		t.Helper()
 		fs := newFlagSet("aceswarm bench swarm")
 		var cfg bench.SwarmConfig
-		fs.DurationVar(&cfg.RTT, "rtt", 0, "")
-		fs.DurationVar(&cfg.Jitter, "jitter", 0, "")
-		fs.Var(rateFlag{&cfg.ViewerUpload}, "viewer-upload", "")
-		fs.Var(rateFlag{&cfg.ServerUpload}, "server-upload", "")
-		fs.Float64Var(&cfg.NAT, "nat", 0, "")
-		fs.Float64Var(&cfg.StallLinks, "stall-links", 0, "")
+		networkFlags(fs, &cfg.Network)
 		fs.Float64Var(&cfg.Churn, "churn", 0, "")
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
