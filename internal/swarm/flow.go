@@ -57,9 +57,9 @@ func (f *flow) expect(inFlight int) time.Duration {
 	return f.sojourn * time.Duration(inFlight+1) / time.Duration(max(f.limit(), 1))
 }
 
-// reaskLate asks another peer for the blocks of the next pieces the player needs that their peer
-// is late with: later than twice its usual time (at least lateFloor), so that a slow or stalled
-// peer costs a fraction of a second, not requestTimeout. The peer asked is the one expected to
+// reaskLate asks another peer for the blocks and headers of the next pieces the player needs
+// that their peer is late with (isLate), so that a slow or stalled peer costs a fraction of a
+// second, not requestTimeout. The peer asked is the one expected to
 // answer soonest, of any kind: at this point a server is better than a stall.
 func (st *loopState) reaskLate(now time.Time) {
 	if !st.started {
@@ -87,8 +87,7 @@ func (st *loopState) reaskLate(now time.Time) {
 			}
 			if q := st.soonest(n, r.p, true); q != nil {
 				r.p.flow.late(now, now.Sub(r.at))
-				st.reqs.ask(q, k, now)
-				q.c.send(&wire.Message{Type: wire.Request, Number: k.n, Block: k.block})
+				st.request(q, k) // the late peer's request still counts against it
 				st.s.metrics.reasked.Add(1)
 			}
 		}
