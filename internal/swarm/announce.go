@@ -144,6 +144,17 @@ func (s *Session) dialer() *net.Dialer {
 	return d
 }
 
+// dialPeerConn opens a connection to a peer: through Config.Dial when set, else over TCP from the
+// --bind address.
+func (s *Session) dialPeerConn(ctx context.Context, addr string) (net.Conn, error) {
+	if s.cfg.Dial != nil {
+		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		defer cancel()
+		return s.cfg.Dial(ctx, addr)
+	}
+	return s.dialer().DialContext(ctx, "tcp", addr)
+}
+
 // httpTransport makes HTTP requests from the node's --bind address.
 func (s *Session) httpTransport() *http.Transport {
 	return &http.Transport{DialContext: s.dialer().DialContext, MaxIdleConns: 2, IdleConnTimeout: time.Minute}

@@ -79,7 +79,7 @@ func (st *loopState) dialMore() {
 }
 
 func (st *loopState) dial(a netip.AddrPort) {
-	nc, id, err := dialPeer(st.ctx, st.s.dialer(), st.s.cfg.WrapConn, a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
+	nc, id, err := dialPeer(st.ctx, st.s.dialPeerConn, st.s.cfg.WrapConn, a, wire.Handshake{InfoHash: st.s.cfg.InfoHash, PeerID: st.s.cfg.PeerID})
 	select {
 	case st.s.dialed <- dialResult{a, nc, id, err}:
 	case <-st.ctx.Done():
@@ -106,8 +106,8 @@ func (st *loopState) dialDone(r dialResult) {
 }
 
 // dialPeer connects to a (through wrap, when set) and exchanges handshakes.
-func dialPeer(ctx context.Context, d *net.Dialer, wrap func(net.Conn) net.Conn, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
-	nc, err := d.DialContext(ctx, "tcp", a.String())
+func dialPeer(ctx context.Context, dial func(context.Context, string) (net.Conn, error), wrap func(net.Conn) net.Conn, a netip.AddrPort, hs wire.Handshake) (net.Conn, [20]byte, error) {
+	nc, err := dial(ctx, a.String())
 	if err != nil {
 		return nil, [20]byte{}, err
 	}

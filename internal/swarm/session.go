@@ -44,6 +44,8 @@ type Config struct {
 	CacheTime time.Duration
 	CacheDir  string // the live cache goes to <CacheDir>/<infohash>/ on disk; memory when empty
 	Logger    *slog.Logger
+	// Dial, when set, opens the connections to peers instead of TCP (a simulated network).
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// WrapConn, when set, wraps every connection this node dials to a peer (benchmarks use it to
 	// delay links; see package netem).
 	WrapConn func(net.Conn) net.Conn
