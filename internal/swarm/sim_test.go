@@ -66,8 +66,13 @@ func TestSwarmInVirtualTime(t *testing.T) {
 			Config{Role: wire.RoleSupport, File: f, Peers: []netip.AddrPort{src.addr}})
 		var vs []*testNode
 		for i := range viewers {
-			vs = append(vs, simNode(t, ctx, mn, fmt.Sprintf("10.0.1.%d", i+1), home(),
-				Config{Role: wire.RoleViewer, File: f, Peers: []netip.AddrPort{src.addr, relay.addr}}))
+			// what a tracker would hand out: the servers and a few viewers that came before
+			peers := []netip.AddrPort{src.addr, relay.addr}
+			for k := range min(i, 10) {
+				peers = append(peers, vs[(i*7+k*13)%i].addr)
+			}
+			vs = append(vs, simNode(t, ctx, mn, fmt.Sprintf("10.0.%d.%d", 1+i/250, 1+i%250), home(),
+				Config{Role: wire.RoleViewer, File: f, Peers: peers}))
 		}
 		made := map[uint32]time.Time{}
 		var mu sync.Mutex
