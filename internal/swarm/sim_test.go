@@ -27,11 +27,8 @@ func simNode(t *testing.T, ctx context.Context, mn *memnet.Network, ip string, l
 		t.Fatal(err)
 	}
 	shape := func(c net.Conn) net.Conn { return netem.Shape(c, link) }
-	cfg.PeerID, cfg.Bind, cfg.ListenPort = NewPeerID(), addr.Addr(), addr.Port()
-	cfg.MaxPeers, cfg.MaxUploadSlots, cfg.CacheSize = 20, 20, 8<<20
+	cfg = testConfig(cfg, addr)
 	cfg.Dial, cfg.WrapConn = mn.Dialer(addr.Addr()), shape
-	cfg.InfoHash = cfg.File.InfoHash()
-	cfg.Raw, _ = cfg.File.Encode()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

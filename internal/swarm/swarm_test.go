@@ -35,13 +35,9 @@ func startNode(t *testing.T, ctx context.Context, ip string, cfg Config) *testNo
 	return startNodeAt(t, ctx, netip.AddrPortFrom(netip.MustParseAddr(ip), 0), cfg)
 }
 
-func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Config) *testNode {
-	t.Helper()
-	ln, err := net.Listen("tcp", at.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := netip.MustParseAddrPort(ln.Addr().String())
+// testConfig completes cfg for a test node listening at addr: its identity, the tests' limits
+// and cache, and the stream's infohash from its transport file.
+func testConfig(cfg Config, addr netip.AddrPort) Config {
 	cfg.PeerID, cfg.Bind, cfg.ListenPort = NewPeerID(), addr.Addr(), addr.Port()
 	cfg.MaxPeers, cfg.MaxUploadSlots = 20, 20
 	if cfg.CacheSize == 0 {
@@ -51,7 +47,17 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 		cfg.InfoHash = cfg.File.InfoHash()
 		cfg.Raw, _ = cfg.File.Encode()
 	}
-	s, err := New(cfg)
+	return cfg
+}
+
+func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Config) *testNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", at.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	s, err := New(testConfig(cfg, addr))
 	if err != nil {
 		t.Fatal(err)
 	}
