@@ -57,7 +57,8 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 		t.Fatal(err)
 	}
 	addr := netip.MustParseAddrPort(ln.Addr().String())
-	s, err := New(testConfig(cfg, addr))
+	cfg = testConfig(cfg, addr) // the host answers handshakes with cfg.PeerID
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
