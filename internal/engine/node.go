@@ -215,13 +215,12 @@ func (n *Node) sessionConfig(role uint8) swarm.Config {
 	for _, a := range n.cfg.UploadTo {
 		uploadTo = append(uploadTo, a.Addr())
 	}
-	push := 1 // a source and relays seed each fresh piece into the mesh once
 	var cacheTime time.Duration
 	if role == wire.RoleViewer {
-		push, cacheTime = 0, n.cfg.LiveCacheTime // relays keep the window viewers fetch from
+		cacheTime = n.cfg.LiveCacheTime // relays keep the window viewers fetch from
 	}
 	return swarm.Config{
-		PushFanout: push, Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
+		Role: role, PeerID: n.peerID, Bind: n.bind, ListenPort: n.port, Trackers: n.cfg.Trackers,
 		DownloadFrom: slices.Clone(n.limits.downloadFrom), MaxPeers: n.limits.maxPeers,
 		MaxUploadSlots: n.limits.maxSlots, Private: n.cfg.Private, UploadTo: uploadTo,
 		RotateBytes: n.cfg.RotateBytes, CacheSize: n.cfg.LiveCacheSize, CacheTime: cacheTime, CacheDir: n.live, Logger: n.log,

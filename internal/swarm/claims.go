@@ -126,7 +126,7 @@ func (st *loopState) learnEdge(now time.Time) {
 		}
 		if _, pending := st.edgeAsked[n]; !pending {
 			p.c.send(&wire.Message{Type: wire.GetHeader, Number: n})
-			st.edgeAsked[n] = reqInfo{p, now}
+			st.edgeAsked[n] = reqInfo{p: p, at: now}
 		}
 	}
 }

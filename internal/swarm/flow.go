@@ -82,11 +82,16 @@ func (st *loopState) reaskLate(now time.Time) {
 		for i := range h.Blocks {
 			k := blockKey{n, uint16(i)}
 			r, ok := st.reqs.asked(k)
-			if !ok || pc.HasBlock(i) || !r.p.flow.isLate(now.Sub(r.at)) {
+			if !ok || pc.HasBlock(i) || !st.isLate(r, n, now) {
 				continue
 			}
 			if q := st.soonest(n, r.p, true); q != nil {
-				r.p.flow.late(now, now.Sub(r.at))
+				if r.pushed {
+					st.reqs.done(r.p, k)
+					st.pushLate(r.p, n, now)
+				} else {
+					r.p.flow.late(now, now.Sub(r.at))
+				}
 				st.request(q, k) // the late peer's request still counts against it
 				st.s.metrics.reasked.Add(1)
 			}
@@ -106,6 +111,15 @@ func (st *loopState) reaskHeader(n uint32, now time.Time) {
 		st.askHeader(q, n, now)
 		st.s.metrics.reasked.Add(1)
 	}
+}
+
+// isLate tells whether the block asked of (or expected from a tree parent) as r is late for a
+// piece the player needs next: a forward after lateCeiling, an answer by flow.isLate.
+func (st *loopState) isLate(r reqInfo, n uint32, now time.Time) bool {
+	if r.pushed {
+		return pushOverdue(r.at, now, true)
+	}
+	return r.p.flow.isLate(now.Sub(r.at))
 }
 
 // isLate tells whether an urgent answer waited for d is late: more than twice the peer's usual

@@ -78,6 +78,10 @@ func (st *loopState) handle(ev event) {
 		}
 	case wire.Metadata:
 		st.onMetadata(p, m.Data)
+	case wire.Subscribe:
+		st.onSubscribe(p, m.Mask)
+	case wire.Tree:
+		st.onTree(p, m)
 	}
 }
 
@@ -166,8 +170,12 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	st.verified(h.Number)
 	p.useful(now)
 	p.noteHave(h.Number, h.HasKeyframe())
-	if st.wanted(h.Number) && buf.AddHeader(h) && !asked && p.role != wire.RoleViewer {
-		st.pushedIn[h.Number] = true // a first copy: pass it on when complete
+	if st.wanted(h.Number) && buf.AddHeader(h) {
+		st.forwardHeader(h, p)
+		if !asked && p.treeGiven != 0 {
+			st.forwarded(p, h.Number)
+		}
+		st.expectPushes(h, now)
 	}
 }
 
@@ -199,11 +207,17 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 		now := time.Now()
 		p.flow.answered(now.Sub(at), now)
 	}
+	if _, ok := p.pushes[k]; ok {
+		st.pushArrived(p)
+	}
+
 	st.reqs.done(p, k)
 	_, buf := st.s.File()
 	if buf == nil {
 		return
 	}
+	pc := buf.Incomplete(m.Number)
+	fresh := pc != nil && !pc.HasBlock(int(m.Block))
 	done, err := buf.PutBlock(m.Number, int(m.Block), m.Data)
 	if errors.Is(err, livebuf.ErrUnknownPiece) {
 		return // evicted, or never asked for
@@ -216,14 +230,13 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 	st.s.metrics.addMedia(p.role, true, len(m.Data))
 	p.downloaded += int64(len(m.Data))
 	p.useful(time.Now())
+	if fresh {
+		st.forwardBlock(m.Number, int(m.Block), m.Data, p)
+	}
 	if done {
 		st.s.metrics.complete.Add(1)
 		h := buf.Get(m.Number).Header
 		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})
-		if st.pushedIn[m.Number] {
-			delete(st.pushedIn, m.Number)
-			st.push(m.Number, p)
-		}
 	}
 }
 

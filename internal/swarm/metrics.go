@@ -38,15 +38,17 @@ type Metrics struct {
 	DroppedBlocks  int64                // blocks not sent because a peer's queue was full
 	ReaskedBlocks  int64                // blocks asked again of another peer because the first was late
 	CacheBytes     int64                // bytes of pieces the live buffer holds
+	ForwardedBytes int64                // media bytes forwarded unasked to children in the substream trees
 }
 
 // metricCounters are the session's side of Metrics.
 type metricCounters struct {
-	media    [wire.RoleViewer + 1][2]atomic.Int64
-	complete atomic.Int64
-	skipped  atomic.Int64
-	reasked  atomic.Int64
-	bans     [numBanReasons]atomic.Int64
+	media     [wire.RoleViewer + 1][2]atomic.Int64
+	complete  atomic.Int64
+	skipped   atomic.Int64
+	reasked   atomic.Int64
+	forwarded atomic.Int64
+	bans      [numBanReasons]atomic.Int64
 }
 
 func (m *metricCounters) addMedia(role uint8, received bool, n int) {
@@ -68,7 +70,7 @@ func banReason(err error) BanReason {
 func (s *Session) Metrics() Metrics {
 	m := Metrics{
 		PiecesComplete: s.metrics.complete.Load(), PiecesSkipped: s.metrics.skipped.Load(),
-		DroppedBlocks: s.counts.dropped.Load(), ReaskedBlocks: s.metrics.reasked.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
+		DroppedBlocks: s.counts.dropped.Load(), ReaskedBlocks: s.metrics.reasked.Load(), ForwardedBytes: s.metrics.forwarded.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
 	}
 	for r := range m.MediaBytes {
 		for d := range m.MediaBytes[r] {

@@ -34,6 +34,23 @@ type peer struct {
 	strikes     int       // requests it left unanswered
 	struck      time.Time // when it last did
 	usefulAt    time.Time // when it last sent a request or verified data (or connected)
+
+	// The substream trees (tree.go).
+	pushes     map[blockKey]time.Time     // blocks it is expected to forward to us, as our parent
+	treeAsked  uint16                     // substreams we asked it to forward
+	treeGiven  uint16                     // substreams it forwards to us, as it last said
+	treeTaken  uint16                     // substreams we forward to it
+	depths     [wire.Substreams]uint8     // its depth in each substream's tree
+	free       uint8                      // substreams it could still take a viewer for
+	treeSent   *treeInfo                  // what we last told it, nil before the first TREE
+	answersDue int                        // our SUBSCRIBEs it has not answered yet
+	askedAt    time.Time                  // when we last sent it a SUBSCRIBE
+	avoidUntil [wire.Substreams]time.Time // not asked to be our parent before this
+	orphaned   [wire.Substreams]time.Time // since when it has had no path, as our parent
+	fwdFrom    uint32                     // the first piece it forwarded to us since taking us
+	fwdKnown   bool                       // fwdFrom is set
+	kept       int                        // pieces in a row it held and did not forward to us
+	keptPiece  uint32                     // the last such piece
 }
 
 // has tells whether the peer announced piece n.

@@ -188,7 +188,10 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 		if _, pending := st.hdrPending[n]; pending {
 			return 0
 		}
-		if p := st.pick(n); p != nil {
+		if st.anyFed() && n > st.treeHeader && time.Since(st.seenAt(n)) < lateAge {
+			return 0 // a tree parent forwards it, ahead of its blocks
+		}
+		if p := st.pick(n, -1); p != nil {
 			st.askHeader(p, n, time.Now())
 		}
 		return 0
@@ -198,12 +201,20 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 		return 0
 	}
 	sent := 0
+	now := time.Now()
 	for i := range h.Blocks {
 		k := blockKey{n, uint16(i)}
-		if st.reqs.busy(k) || pc.HasBlock(i) {
+		if pc.HasBlock(i) {
 			continue
 		}
-		p := st.pick(n)
+		if r, ok := st.reqs.asked(k); ok {
+			if !r.pushed || !pushOverdue(r.at, now, false) {
+				continue
+			}
+			st.reqs.done(r.p, k) // its parent is late with it
+			st.pushLate(r.p, n, now)
+		}
+		p := st.pick(n, i%wire.Substreams)
 		if p == nil {
 			break
 		}
@@ -231,9 +242,10 @@ func (st *loopState) tier(p *peer) int {
 var tierWait = [3]time.Duration{0, 700 * time.Millisecond, 1000 * time.Millisecond}
 
 // pick chooses the least busy usable peer holding piece n in the best tier that has it, unless a
-// better tier could still get the piece soon (see tierWait).
-func (st *loopState) pick(n uint32) *peer {
-	if st.late(n) { // the player needs it soon: whoever answers soonest
+// better tier could still get the piece soon (see tierWait); s is the substream of the block to
+// ask for, or -1 for the header.
+func (st *loopState) pick(n uint32, s int) *peer {
+	if st.late(n, s) { // the player needs it soon: whoever answers soonest
 		return st.soonest(n, nil, false)
 	}
 	now := time.Now()
@@ -263,26 +275,40 @@ func (st *loopState) pick(n uint32) *peer {
 	return nil
 }
 
-// A piece is late when it was made more than lateAge ago by the source's clock, or is one of the
-// first startPieces a node fetches: a newcomer catching up, or a piece a player is about to need,
-// not a fresh piece the viewers can still spread among themselves. A late piece is asked of
-// whichever peer should answer soonest, relays included, without waiting for a better tier.
+// A piece is late when it was made more than lateAge ago by the source's clock (fedLateAge, for a
+// block of a substream a tree parent forwards), or is one of the first startPieces a node
+// fetches: a newcomer catching up, or a piece a player is about to need, not a fresh piece the
+// viewers can still spread among themselves. A late piece is asked of whichever peer should
+// answer soonest, relays included, without waiting for a better tier.
 const (
 	lateAge     = time.Second
+	fedLateAge  = 2500 * time.Millisecond
 	startPieces = 3
 )
 
-// late tells whether piece n is older than lateAge, or one of the first startPieces a player
-// waits for.
-func (st *loopState) late(n uint32) bool {
-	return n-st.start < startPieces || st.old(n)
+// late tells whether piece n (its substream s, or -1 for its header) is late, or one of the first
+// startPieces a player waits for.
+func (st *loopState) late(n uint32, s int) bool {
+	if n-st.start < startPieces {
+		return true
+	}
+	limit := lateAge
+	if s >= 0 && st.depth(s) != wire.NoDepth {
+		limit = fedLateAge // the tree brings it, later the deeper this node is
+	}
+	return st.age(n) > limit
 }
 
 // old tells whether piece n was made more than lateAge ago, by the source's clock.
-func (st *loopState) old(n uint32) bool {
+func (st *loopState) old(n uint32) bool { return st.age(n) > lateAge }
+
+// age is how long ago piece n was made, by the source's clock; 0 if its header is unknown.
+func (st *loopState) age(n uint32) time.Duration {
 	_, buf := st.s.File()
-	h := buf.Header(n)
-	return h != nil && st.clock.age(h, time.Now()) > lateAge
+	if h := buf.Header(n); h != nil {
+		return st.clock.age(h, time.Now())
+	}
+	return 0
 }
 
 // seenAt is when this node first heard of piece n.
@@ -298,7 +324,7 @@ func (st *loopState) seenAt(n uint32) time.Time {
 // askHeader asks p for the header of piece n.
 func (st *loopState) askHeader(p *peer, n uint32, now time.Time) {
 	if p.c.send(&wire.Message{Type: wire.GetHeader, Number: n}) {
-		st.hdrPending[n] = reqInfo{p, now}
+		st.hdrPending[n] = reqInfo{p: p, at: now}
 		p.headers++
 	}
 }

@@ -35,7 +35,7 @@ type Config struct {
 	Private        bool             // upload only to UploadTo
 	UploadTo       []netip.Addr     // IPs a private node uploads to
 	RotateBytes    int64            // startup node: a peer that downloaded this much may be rotated out
-	PushFanout     int              // fresh pieces are pushed, unasked, to this many peers
+	TreeSlots      int              // (child, substream) pairs this node forwards to; 0: by role (tree.go)
 	StartupNodes   []netip.AddrPort // dialed first
 	Metatrackers   []string         // beyond the transport file's
 	CacheSize      int64

@@ -26,17 +26,19 @@ type loopState struct {
 	ctx context.Context
 	wg  *sync.WaitGroup
 
-	peers      map[[20]byte]*peer
-	byConn     map[*conn]*peer
-	book       *addrBook // addresses to dial (addrbook.go)
-	banned     map[netip.Addr]time.Time
-	reqs       reqTable // block requests in flight (reqtable.go)
-	hdrPending map[uint32]reqInfo
-	edgeAsked  map[uint32]reqInfo // headers asked for to learn where the stream is (claims.go)
-	metaAsked  map[*peer]bool
-	seen       map[uint32]time.Time // when each piece was first announced to us
-	pushTurn   int                  // rotates the peers fresh pieces are pushed to
-	pushedIn   map[uint32]bool      // pieces whose first copy was pushed to us: we push them on
+	peers       map[[20]byte]*peer
+	byConn      map[*conn]*peer
+	book        *addrBook // addresses to dial (addrbook.go)
+	banned      map[netip.Addr]time.Time
+	reqs        reqTable // block requests in flight (reqtable.go)
+	hdrPending  map[uint32]reqInfo
+	edgeAsked   map[uint32]reqInfo // headers asked for to learn where the stream is (claims.go)
+	metaAsked   map[*peer]bool
+	seen        map[uint32]time.Time       // when each piece was first announced to us
+	parent      [wire.Substreams]*peer     // who forwards each substream to us (tree.go)
+	parentSince [wire.Substreams]time.Time // since when
+	kids        []*peer                    // forwardBlock's scratch list
+	treeHeader  uint32                     // newest piece whose header a parent forwarded: the trees bring headers in order
 
 	edge       uint32 // newest piece whose signed header was verified (see claims.go)
 	hasEdge    bool
@@ -55,7 +57,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{},
 		banned: map[netip.Addr]time.Time{}, reqs: newReqTable(),
 		hdrPending: map[uint32]reqInfo{}, edgeAsked: map[uint32]reqInfo{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
-		pushedIn: map[uint32]bool{}, book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)),
+		book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)),
 	}
 }
 
@@ -98,8 +100,11 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 		return
 	}
 	p := &peer{
-		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, flow: newFlow(),
+		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, flow: newFlow(),
 		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
+	}
+	for s := range p.depths {
+		p.depths[s] = wire.NoDepth
 	}
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
@@ -158,6 +163,7 @@ func (st *loopState) dropPeer(p *peer) {
 	delete(st.peers, p.c.id)
 	delete(st.metaAsked, p)
 	st.reqs.clearPeer(p)
+	st.dropTree(p)
 	st.s.npeers.Store(int64(len(st.peers)))
 	if p.role == wire.RoleStartup && p.downloaded > 0 {
 		st.book.revisitAfter(p.listen, time.Now().Add(startupRevisit)) // it served our start; leave its slot to newcomers
@@ -204,7 +210,6 @@ func (st *loopState) tick() {
 	for n := range st.seen {
 		if st.started && n+lookahead < st.next {
 			delete(st.seen, n)
-			delete(st.pushedIn, n)
 		}
 	}
 	for n, r := range st.hdrPending {
@@ -237,6 +242,8 @@ func (st *loopState) tick() {
 			}
 		}
 	}
+	st.subscribe(now)
+	st.sendTrees()
 	st.dropSilent(now)
 	st.book.compact()
 	if now.Sub(st.lastSweep) > 10*time.Second {
@@ -267,7 +274,12 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 	st.clock.note(h, time.Now())
 	st.verified(h.Number)
 	st.s.metrics.complete.Add(1)
+	st.forwardHeader(h, nil)
+	for i := range h.Blocks {
+		if b, err := buf.Block(h.Number, i); err == nil {
+			st.forwardBlock(h.Number, i, b, nil)
+		}
+	}
 	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
-	st.push(h.Number, nil)
 	return nil
 }

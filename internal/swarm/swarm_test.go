@@ -73,8 +73,13 @@ func startNodeAt(t *testing.T, ctx context.Context, at netip.AddrPort, cfg Confi
 
 // publish makes and publishes piece n; it returns an error once ctx ends.
 func publish(ctx context.Context, src *testNode, priv ed25519.PrivateKey, n uint32, key bool) error {
+	return publishSized(ctx, src, priv, n, key, 188*50)
+}
+
+// publishSized publishes piece n of size bytes (even).
+func publishSized(ctx context.Context, src *testNode, priv ed25519.PrivateKey, n uint32, key bool, size int) error {
 	f, _ := src.sess.File()
-	data := bytes.Repeat([]byte{byte(n), 0x47}, 188*50/2)
+	data := bytes.Repeat([]byte{byte(n), 0x47}, size/2)
 	kf := int32(-1)
 	if key {
 		kf = 0

@@ -28,7 +28,16 @@ const (
 	Pex
 	GetMetadata
 	Metadata
+	Subscribe // asks a peer to forward the blocks of the substreams in Mask (0: none)
+	Tree      // a node's place in the substream trees: what it grants the receiver, its free slots, its depths
 )
+
+// Substreams is how many substreams a stream's blocks are dealt into: block i of every piece
+// belongs to substream i % Substreams, and each substream has its own forwarding tree.
+const Substreams = 4
+
+// NoDepth in a TREE message: the node has no path from the source for that substream.
+const NoDepth = 255
 
 // MaxFrame bounds the length of one frame.
 const MaxFrame = 2<<20 + 64
@@ -67,6 +76,10 @@ type Message struct {
 	Keyframe bool         // Have
 	Data     []byte       // Piece, Metadata
 	Peers    []netip.AddrPort
+	Mask     uint16            // Subscribe, Tree: substreams asked for, or granted
+	Free     uint8             // Tree: substreams the node could still take children for
+	Reply    bool              // Tree: the answer to a Subscribe (else an update)
+	Depths   [Substreams]uint8 // Tree: hops from the source in each substream's tree, or NoDepth
 }
 
 // Append encodes m as a frame appended to b.
@@ -112,6 +125,12 @@ func (m *Message) appendPayload(b []byte) []byte {
 		}
 	case Metadata:
 		b = append(b, m.Data...)
+	case Subscribe:
+		b = binary.BigEndian.AppendUint16(b, m.Mask)
+	case Tree:
+		b = binary.BigEndian.AppendUint16(b, m.Mask)
+		b = append(b, m.Free, boolByte(m.Reply))
+		b = append(b, m.Depths[:]...)
 	}
 	return b
 }
@@ -219,6 +238,17 @@ func (m *Message) decodePayload(p []byte) (err error) {
 		m.Peers, err = decodePex(p)
 	case Metadata:
 		m.Data = p
+	case Subscribe:
+		if len(p) != 2 {
+			return errShort
+		}
+		m.Mask = binary.BigEndian.Uint16(p)
+	case Tree:
+		if len(p) != 4+Substreams {
+			return errShort
+		}
+		m.Mask, m.Free, m.Reply = binary.BigEndian.Uint16(p), p[2], p[3]&1 != 0
+		copy(m.Depths[:], p[4:])
 	case Choke, Unchoke, GetMetadata:
 		if len(p) != 0 {
 			return errors.New("unexpected payload")

@@ -62,6 +62,8 @@ func TestMessagesRoundTrip(t *testing.T) {
 		{Type: Choke}, {Type: Unchoke}, {Type: GetMetadata},
 		{Type: Pex, Peers: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.2:7764"), netip.MustParseAddrPort("[::1]:80")}},
 		{Type: Metadata, Data: []byte("d4:infodee")},
+		{Type: Subscribe, Mask: 0b1010},
+		{Type: Tree, Mask: 0b0001, Free: 3, Reply: true, Depths: [Substreams]uint8{1, 2, NoDepth, 0}},
 	}
 	var stream []byte
 	for _, m := range msgs {
@@ -84,7 +86,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 }
 
 func TestDecodeRejectsGarbage(t *testing.T) {
-	for _, b := range [][]byte{{99}, {byte(Have), 1}, {byte(Choke), 1}, {byte(Pex), 5, 1}, {byte(Header), 1, 2}} {
+	for _, b := range [][]byte{{99}, {byte(Have), 1}, {byte(Choke), 1}, {byte(Pex), 5, 1}, {byte(Header), 1, 2}, {byte(Subscribe), 1}, {byte(Tree), 0, 1, 2}} {
 		if _, err := Decode(b); err == nil {
 			t.Errorf("%v decoded", b)
 		}
