@@ -158,17 +158,17 @@ func (st *loopState) soonest(n uint32, not *peer, sourceOK bool) *peer {
 			best = p
 		}
 	}
-	if others || !sourceOK && !st.old(n) && st.hasRelay() { // a fresh piece only the source holds: its push to a relay is on the way
+	if others || !sourceOK && !st.old(n) && st.hasRelay(true) { // a fresh piece only the source holds: its tree brings it to a relay
 		return best
 	}
 	return source
 }
 
-// hasRelay tells whether a support or startup node is connected: a source pushes fresh pieces to
-// one.
-func (st *loopState) hasRelay() bool {
+// hasRelay tells whether a support or startup node is connected (if serving, one that holds
+// pieces or has a path in a substream tree): a source forwards fresh pieces to one.
+func (st *loopState) hasRelay(serving bool) bool {
 	for _, p := range st.peers {
-		if p.hello && (p.role == wire.RoleSupport || p.role == wire.RoleStartup) {
+		if p.hello && isRelay(p.role) && (!serving || !p.window.Empty || p.depths != noDepths) {
 			return true
 		}
 	}

@@ -47,6 +47,9 @@ func (st *loopState) handle(ev event) {
 		}
 		p.noteHave(m.Number, m.Keyframe)
 		delete(p.rejected, m.Number)
+		if st.hasEdge && m.Number <= st.edge+aheadSlack && m.Number+haveSpan >= st.edge {
+			p.haves[m.Number] = true
+		}
 	case wire.GetHeader:
 		st.onGetHeader(p, m.Number)
 	case wire.Header:

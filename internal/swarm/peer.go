@@ -36,6 +36,7 @@ type peer struct {
 	usefulAt    time.Time // when it last sent a request or verified data (or connected)
 
 	// The substream trees (tree.go).
+	haves      map[uint32]bool            // the pieces it announced by HAVE, of the last haveSpan (exact, where its window is not)
 	pushes     map[blockKey]time.Time     // blocks it is expected to forward to us, as our parent
 	treeAsked  uint16                     // substreams we asked it to forward
 	treeGiven  uint16                     // substreams it forwards to us, as it last said
@@ -66,6 +67,22 @@ func (p *peer) noteHave(n uint32, key bool) {
 	p.window.Last = max(p.window.Last, n)
 	if key && (p.window.NoKeyframe || n > p.window.Keyframe) {
 		p.window.Keyframe, p.window.NoKeyframe = n, false
+	}
+}
+
+// haveSpan is how far behind the verified edge a peer's HAVEs are remembered exactly.
+const haveSpan = 2 * lookahead
+
+// announced tells whether the peer sent HAVE for piece n: a tree parent forwards a piece to a
+// child that did not, though the child's window (which assumes no holes) may cover it.
+func (p *peer) announced(n uint32) bool { return p.haves[n] }
+
+// forgetHaves drops the HAVEs older than haveSpan behind edge.
+func (p *peer) forgetHaves(edge uint32) {
+	for n := range p.haves {
+		if n+haveSpan < edge {
+			delete(p.haves, n)
+		}
 	}
 }
 

@@ -100,12 +100,10 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 		return
 	}
 	p := &peer{
-		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, flow: newFlow(),
+		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, haves: map[uint32]bool{}, flow: newFlow(),
 		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
 	}
-	for s := range p.depths {
-		p.depths[s] = wire.NoDepth
-	}
+	p.depths = noDepths
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
 	s.npeers.Store(int64(len(st.peers)))
@@ -241,6 +239,7 @@ func (st *loopState) tick() {
 				delete(p.rejected, n)
 			}
 		}
+		p.forgetHaves(st.edge)
 	}
 	st.subscribe(now)
 	st.sendTrees()

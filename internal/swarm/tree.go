@@ -29,6 +29,8 @@ const (
 
 const allSubstreams = 1<<wire.Substreams - 1
 
+var noDepths = [wire.Substreams]uint8{wire.NoDepth, wire.NoDepth, wire.NoDepth, wire.NoDepth}
+
 // treeSlots is how many (child, substream) pairs this node forwards to: Config.TreeSlots, or by
 // role: the source one child per substream (a relay, while one is connected), relays two viewers
 // per substream besides any relay, a viewer five substreams' worth (1.25 times the bitrate, within
@@ -77,7 +79,7 @@ func (st *loopState) mayTake(p *peer, s int) bool {
 		if all >= perStream {
 			return st.evictFor(p, s)
 		}
-		return isRelay(p.role) || !st.hasRelay()
+		return isRelay(p.role) || !st.hasRelay(false)
 	case wire.RoleViewer:
 		return st.taken() < st.treeSlots()
 	}
@@ -131,7 +133,7 @@ func (st *loopState) free() uint8 {
 	case wire.RoleViewer:
 		n = st.treeSlots() - st.taken()
 	case wire.RoleSource:
-		if st.hasRelay() {
+		if st.hasRelay(false) {
 			return 0
 		}
 		for s := range wire.Substreams {
@@ -238,9 +240,11 @@ func (st *loopState) onTree(p *peer, m *wire.Message) {
 }
 
 // subscribe runs every tick: each substream without a parent, or whose parent lost its path,
-// is given the cheapest one that may take it; a parent is replaced by one much cheaper.
+// is given the cheapest one that may take it; a parent is replaced by one much cheaper. A node
+// subscribes as soon as it knows the stream, before it chose where to start: a relay that joins
+// as the stream begins has the first pieces forwarded, not pulled late.
 func (st *loopState) subscribe(now time.Time) {
-	if st.s.cfg.Role == wire.RoleSource || !st.started {
+	if f, _ := st.s.File(); st.s.cfg.Role == wire.RoleSource || f == nil {
 		return
 	}
 	for s := range wire.Substreams {
@@ -390,7 +394,7 @@ func (st *loopState) expectPushes(h *wire.PieceHeader, now time.Time) {
 func (st *loopState) forwardHeader(h *wire.PieceHeader, from *peer) {
 	m := &wire.Message{Type: wire.Header, Header: h}
 	for _, p := range st.peers {
-		if p.treeTaken != 0 && p != from && !p.has(h.Number) {
+		if p.treeTaken != 0 && p != from && !p.announced(h.Number) {
 			p.c.send(m)
 		}
 	}
@@ -403,7 +407,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	bit := uint16(1) << (i % wire.Substreams)
 	kids := st.kids[:0]
 	for _, p := range st.peers {
-		if p.treeTaken&bit != 0 && p != from && !p.has(n) {
+		if p.treeTaken&bit != 0 && p != from && !p.announced(n) {
 			kids = append(kids, p)
 		}
 	}
@@ -435,7 +439,7 @@ func (st *loopState) pushArrived(p *peer) { p.kept = 0 }
 // pushLate notes a block parent p was expected to forward and did not within pushPatience,
 // though it announced the piece: after keptLimit in a row, p is left in every substream.
 func (st *loopState) pushLate(p *peer, n uint32, now time.Time) {
-	if !p.has(n) || n == p.keptPiece && p.kept > 0 {
+	if !p.announced(n) || n == p.keptPiece && p.kept > 0 {
 		return // it has not got it yet either (its own parent is late), or this piece was counted
 	}
 	p.keptPiece = n
