@@ -117,7 +117,7 @@ func (st *loopState) reaskHeader(n uint32, now time.Time) {
 // piece the player needs next: a forward after lateCeiling, an answer by flow.isLate.
 func (st *loopState) isLate(r reqInfo, n uint32, now time.Time) bool {
 	if r.pushed {
-		return pushOverdue(r.at, now, true)
+		return pushOverdue(r, now, true)
 	}
 	return r.p.flow.isLate(now.Sub(r.at))
 }

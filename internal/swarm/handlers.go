@@ -210,8 +210,8 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 		now := time.Now()
 		p.flow.answered(now.Sub(at), now)
 	}
-	if _, ok := p.pushes[k]; ok {
-		st.pushArrived(p)
+	if at, ok := p.pushes[k]; ok {
+		st.pushArrived(p, at, time.Now())
 	}
 
 	st.reqs.done(p, k)

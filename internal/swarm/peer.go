@@ -50,6 +50,7 @@ type peer struct {
 	orphaned   [wire.Substreams]time.Time // since when it has had no path, as our parent
 	fwdFrom    uint32                     // the first piece it forwarded to us since taking us
 	fwdKnown   bool                       // fwdFrom is set
+	pushWait   time.Duration              // moving average of the wait for a block it forwards to us
 	kept       int                        // pieces in a row it held and did not forward to us
 	keptPiece  uint32                     // the last such piece
 }

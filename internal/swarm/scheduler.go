@@ -208,7 +208,7 @@ func (st *loopState) fetch(buf *livebuf.Buffer, n uint32) int {
 			continue
 		}
 		if r, ok := st.reqs.asked(k); ok {
-			if !r.pushed || !pushOverdue(r.at, now, false) {
+			if !r.pushed || !pushOverdue(r, now, false) {
 				continue
 			}
 			st.reqs.done(r.p, k) // its parent is late with it

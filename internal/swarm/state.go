@@ -103,7 +103,7 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, haves: map[uint32]bool{}, flow: newFlow(),
 		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
 	}
-	p.depths = noDepths
+	p.depths, p.pushWait = noDepths, pushPatience/2
 	p.mayDownload = st.mayDownloadFrom(dialedTo)
 	st.peers[id], st.byConn[c] = p, p
 	s.npeers.Store(int64(len(st.peers)))

@@ -17,7 +17,8 @@ import (
 // only one.
 const (
 	maxDepth      = 24                      // a parent this deep (or in a loop, counting up) is left
-	pushPatience  = 1200 * time.Millisecond // a block expected from a parent is asked elsewhere after this
+	pushPatience  = 1200 * time.Millisecond // a block expected from a parent is asked elsewhere after this, at most
+	minPatience   = 500 * time.Millisecond  // and at least this
 	askPatience   = 1500 * time.Millisecond // a SUBSCRIBE unanswered this long counts as refused
 	orphanGrace   = 3 * time.Second         // a parent without a path of its own is kept this long
 	refuseBackoff = 5 * time.Second         // a parent that refused is not asked again for this long
@@ -424,17 +425,30 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	}
 }
 
-// pushOverdue tells whether a block a parent was expected to forward since at is late: after
-// pushPatience, or lateCeiling for a piece the player needs next (urgent).
-func pushOverdue(at, now time.Time, urgent bool) bool {
+// pushOverdue tells whether the block expected as r from a parent is late: its wait exceeds the
+// parent's patience (below), or lateCeiling for a piece the player needs next (urgent).
+func pushOverdue(r reqInfo, now time.Time, urgent bool) bool {
+	limit := r.p.patience()
 	if urgent {
-		return now.Sub(at) > lateCeiling
+		limit = min(limit, lateCeiling)
 	}
-	return now.Sub(at) > pushPatience
+	return now.Sub(r.at) > limit
 }
 
-// pushArrived notes a block forwarded by the parent that was expected to: it keeps forwarding.
-func (st *loopState) pushArrived(p *peer) { p.kept = 0 }
+// patience is how long a block expected from parent p is waited for: three times the usual wait
+// for its blocks, within [minPatience, pushPatience]. On fast links a block the parent will not
+// send (it left, or lost its own path) is asked elsewhere within a fraction of a second; on home
+// links a deeper parent's blocks get the time they take.
+func (p *peer) patience() time.Duration {
+	return min(pushPatience, max(3*p.pushWait, minPatience))
+}
+
+// pushArrived notes a block parent p forwarded, expected since at: it keeps forwarding, and
+// its usual wait moves toward this one.
+func (st *loopState) pushArrived(p *peer, at, now time.Time) {
+	p.kept = 0
+	p.pushWait += (now.Sub(at) - p.pushWait) / 8
+}
 
 // pushLate notes a block parent p was expected to forward and did not within pushPatience,
 // though it announced the piece: after keptLimit in a row, p is left in every substream.
