@@ -197,11 +197,18 @@ func (st *loopState) onRequest(p *peer, m *wire.Message) {
 		p.c.send(&wire.Message{Type: wire.Reject, Number: m.Number, Block: m.Block})
 		return
 	}
-	if p.c.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data}) {
-		st.s.sentMedia.Add(int64(len(data)))
-		p.uploaded += int64(len(data))
-		st.s.metrics.addMedia(p.role, false, len(data))
+	st.sendBlock(p, &wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data})
+}
+
+// sendBlock queues a PIECE message for p and counts its data as media sent, if it will go out.
+func (st *loopState) sendBlock(p *peer, m *wire.Message) bool {
+	if !p.c.send(m) {
+		return false
 	}
+	st.s.sentMedia.Add(int64(len(m.Data)))
+	p.uploaded += int64(len(m.Data))
+	st.s.metrics.addMedia(p.role, false, len(m.Data))
+	return true
 }
 
 func (st *loopState) onPiece(p *peer, m *wire.Message) {

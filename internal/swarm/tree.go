@@ -25,7 +25,7 @@ const (
 	avoidParent   = 15 * time.Second        // a parent that kept blocks back is not asked for this long
 	holdParent    = 5 * time.Second         // a parent is kept at least this long before a better one replaces it
 	switchMargin  = 2                       // a better parent must cost this much less (see parentCost)
-	keptLimit     = 3                       // blocks a parent that held the piece failed to forward, in a row
+	keptLimit     = 3                       // pieces in a row a parent announced and did not forward
 )
 
 const allSubstreams = 1<<wire.Substreams - 1
@@ -106,10 +106,7 @@ func (st *loopState) evictFor(p *peer, s int) bool {
 	for _, q := range st.peers {
 		if q.treeTaken&bit != 0 && sourceRank(q.role) > sourceRank(p.role) {
 			q.treeTaken &^= bit
-			m := st.treeMsg(q, false)
-			if q.c.send(m) {
-				q.treeSent = &treeInfo{m.Mask, m.Free, m.Depths}
-			}
+			st.tellTree(q, st.treeInfo(q), false)
 			return true
 		}
 	}
@@ -170,24 +167,24 @@ func (st *loopState) depths() [wire.Substreams]uint8 {
 	return d
 }
 
-// treeMsg is what this node tells p of its place in the trees.
-func (st *loopState) treeMsg(p *peer, reply bool) *wire.Message {
-	return &wire.Message{Type: wire.Tree, Mask: p.treeTaken, Free: st.free(), Depths: st.depths(), Reply: reply}
+// treeInfo is what this node tells p of its place in the trees.
+func (st *loopState) treeInfo(p *peer) treeInfo {
+	return treeInfo{p.treeTaken, st.free(), st.depths()}
+}
+
+// tellTree sends p a TREE with info and remembers it, so that sendTrees sends only changes.
+func (st *loopState) tellTree(p *peer, info treeInfo, reply bool) {
+	if p.c.send(&wire.Message{Type: wire.Tree, Mask: info.mask, Free: info.free, Depths: info.depths, Reply: reply}) {
+		p.treeSent = &info
+	}
 }
 
 // sendTrees tells each peer what changed since it was last told.
 func (st *loopState) sendTrees() {
 	free, depths := st.free(), st.depths()
 	for _, p := range st.peers {
-		if !p.hello {
-			continue
-		}
-		info := treeInfo{p.treeTaken, free, depths}
-		if p.treeSent != nil && *p.treeSent == info {
-			continue
-		}
-		if p.c.send(&wire.Message{Type: wire.Tree, Mask: info.mask, Free: info.free, Depths: info.depths}) {
-			p.treeSent = &info
+		if info := (treeInfo{p.treeTaken, free, depths}); p.hello && (p.treeSent == nil || *p.treeSent != info) {
+			st.tellTree(p, info, false)
 		}
 	}
 }
@@ -209,10 +206,7 @@ func (st *loopState) onSubscribe(p *peer, mask uint16) {
 			p.treeTaken |= 1 << s
 		}
 	}
-	m := st.treeMsg(p, true)
-	if p.c.send(m) {
-		p.treeSent = &treeInfo{m.Mask, m.Free, m.Depths}
-	}
+	st.tellTree(p, st.treeInfo(p), true)
 }
 
 // onTree notes a peer's place in the trees and what it grants this node: a substream asked of
@@ -416,10 +410,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	st.kids = kids
 	m := &wire.Message{Type: wire.Piece, Number: n, Block: uint16(i), Data: data}
 	for _, p := range kids {
-		if p.c.send(m) {
-			st.s.sentMedia.Add(int64(len(data)))
-			p.uploaded += int64(len(data))
-			st.s.metrics.addMedia(p.role, false, len(data))
+		if st.sendBlock(p, m) {
 			st.s.metrics.forwarded.Add(int64(len(data)))
 		}
 	}
@@ -450,8 +441,8 @@ func (st *loopState) pushArrived(p *peer, at, now time.Time) {
 	p.pushWait += (now.Sub(at) - p.pushWait) / 8
 }
 
-// pushLate notes a block parent p was expected to forward and did not within pushPatience,
-// though it announced the piece: after keptLimit in a row, p is left in every substream.
+// pushLate notes a block parent p was expected to forward and did not within its patience
+// (pushOverdue), though it announced the piece: after keptLimit in a row, p is left in every substream.
 func (st *loopState) pushLate(p *peer, n uint32, now time.Time) {
 	if !p.announced(n) || n == p.keptPiece && p.kept > 0 {
 		return // it has not got it yet either (its own parent is late), or this piece was counted
