@@ -33,6 +33,7 @@ type SwarmConfig struct {
 	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
 	ViewerPeers               int           // each viewer engine's --max-peers (0: the engine's default, 50)
 	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
+	HeapProfile               string        // pprof heap profile written as the viewers stop (at the peak)
 	Dir                       string        // scratch folder
 	Logger                    *slog.Logger
 }
@@ -171,6 +172,9 @@ func (r *run) execute() (*SwarmResult, error) {
 	}
 	r.churn()
 	end := time.Now()
+	if err := writeHeapProfile(r.cfg.HeapProfile); err != nil {
+		return nil, err
+	}
 	return r.result(end, streamBytes.Load()), nil
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +49,8 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&cfg.Sample, "sample", "", "write goroutines, live heap, RSS and open files every 30 s to this CSV file")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
 	plotPath := fs.String("plot", "", "draw upload by role, lag and buffer over time to this SVG file")
+	cpuPath := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	fs.StringVar(&cfg.HeapProfile, "memprofile", "", "write a pprof heap profile, taken as the viewers stop, to this file")
 	log, err := parseWithLog(fs, args, env, "error")
 	if err != nil {
 		return err
@@ -68,8 +71,12 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 		"viewer upload %v, server upload %v, nat %.0f%%, link stalls %v/s\n",
 		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT, cfg.Jitter,
 		cfg.ViewerUpload, cfg.ServerUpload, cfg.NAT*100, cfg.StallLinks)
-	res, err := withBar(ctx, env, cfg.Duration, func() (*bench.SwarmResult, error) { return bench.RunSwarm(ctx, cfg) })
+	stopCPU, err := bench.StartCPUProfile(*cpuPath)
 	if err != nil {
+		return err
+	}
+	res, err := withBar(ctx, env, cfg.Duration, func() (*bench.SwarmResult, error) { return bench.RunSwarm(ctx, cfg) })
+	if err := errors.Join(err, stopCPU()); err != nil {
 		return err
 	}
 	printSwarm(env.Stdout, res)

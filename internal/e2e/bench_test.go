@@ -14,9 +14,10 @@ import (
 func TestSwarmBenchRegression(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "swarm.json")
 	plot := filepath.Join(t.TempDir(), "swarm.svg")
+	cpu, heap := filepath.Join(t.TempDir(), "cpu.pprof"), filepath.Join(t.TempDir(), "heap.pprof")
 	began := time.Now()
 	p := start(t, "bench", plainBinary(t), "bench", "swarm", "--viewers", "10", "--support", "2", "--startup", "1",
-		"--bitrate", "2000000", "--duration", "20s", "--json", out, "--plot", plot)
+		"--bitrate", "2000000", "--duration", "20s", "--json", out, "--plot", plot, "--cpuprofile", cpu, "--memprofile", heap)
 	p.waitExit(t, 40*time.Second)
 	if took := time.Since(began); took > 30*time.Second {
 		t.Errorf("a 20 s bench took %v", took)
@@ -44,6 +45,11 @@ func TestSwarmBenchRegression(t *testing.T) {
 	}
 	if svg, err := os.ReadFile(plot); err != nil || !regexp.MustCompile(`<polyline`).Match(svg) {
 		t.Errorf("no plot: %v", err)
+	}
+	for _, f := range []string{cpu, heap} { // pprof profiles are gzipped protocol buffers
+		if b, err := os.ReadFile(f); err != nil || len(b) < 1000 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s is no pprof profile: %d bytes, %v", filepath.Base(f), len(b), err)
+		}
 	}
 }
 
