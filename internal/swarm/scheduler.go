@@ -168,17 +168,29 @@ func (st *loopState) order(buf *livebuf.Buffer, hi uint32) []uint32 {
 			rest = append(rest, n)
 		}
 	}
-	avail := func(n uint32) int {
-		c := 0
-		for _, p := range st.peers {
-			if p.has(n) {
-				c++
+	// how many peers have each of the rest: one pass over the peers, not one per comparison
+	st.rarity = st.rarity[:0]
+	for _, n := range rest {
+		st.rarity = append(st.rarity, pieceCount{n: n})
+	}
+	for _, p := range st.peers {
+		for i := range st.rarity {
+			if p.has(st.rarity[i].n) {
+				st.rarity[i].peers++
 			}
 		}
-		return c
 	}
-	slices.SortStableFunc(rest, func(a, b uint32) int { return avail(a) - avail(b) })
+	slices.SortStableFunc(st.rarity, func(a, b pieceCount) int { return a.peers - b.peers })
+	for i, r := range st.rarity {
+		rest[i] = r.n
+	}
 	return append(first, rest...)
+}
+
+// pieceCount is a piece and how many peers have it, for order's rarest-first sort.
+type pieceCount struct {
+	n     uint32
+	peers int
 }
 
 // fetch requests the header or the missing blocks of piece n; it returns how many requests it sent.

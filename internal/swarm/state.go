@@ -38,6 +38,7 @@ type loopState struct {
 	parent      [wire.Substreams]*peer     // who forwards each substream to us (tree.go)
 	parentSince [wire.Substreams]time.Time // since when
 	kids        []*peer                    // forwardBlock's scratch list
+	rarity      []pieceCount               // order's scratch list
 	treeHeader  uint32                     // newest piece whose header a parent forwarded: the trees bring headers in order
 
 	edge       uint32 // newest piece whose signed header was verified (see claims.go)
