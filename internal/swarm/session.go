@@ -140,8 +140,10 @@ func New(cfg Config) (*Session, error) {
 	}
 	s := &Session{
 		cfg: cfg, log: cfg.Logger.With("infohash", cfg.InfoHash.String()),
-		incoming: make(chan accepted, 16), local: make(chan localPiece), found: make(chan []netip.AddrPort, 16),
-		dialed: make(chan dialResult, 16), inbox: make(chan event, 1024), ready: make(chan struct{}),
+		// incoming and dialed hold connections: unbuffered, so that none is left in a buffer,
+		// open, when the loop stops (Accept and dial close what the loop did not take)
+		incoming: make(chan accepted), local: make(chan localPiece), found: make(chan []netip.AddrPort, 16),
+		dialed: make(chan dialResult), inbox: make(chan event, 1024), ready: make(chan struct{}),
 		ctl: make(chan func(*loopState)), stopped: make(chan struct{}),
 	}
 	if cfg.File != nil {

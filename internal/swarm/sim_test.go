@@ -2,6 +2,8 @@ package swarm
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"net"
 	"net/http"
@@ -114,6 +116,39 @@ func TestSwarmInVirtualTime(t *testing.T) {
 		if len(all) > 0 {
 			t.Logf("%d viewers, %v of stream in virtual time: %d pieces delivered, delay p50 %v, p95 %v, max %v",
 				viewers, run, len(all), all[len(all)/2], all[len(all)*95/100], all[len(all)-1])
+		}
+	})
+}
+
+// Connections handed to a session as it stops are closed, never left open in a queue: 20
+// arrive before the loop runs, and the loop stops at once.
+func TestConnectionsHandedOverAtStopAreClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _ := testFile(t)
+		s, err := New(testConfig(Config{Role: wire.RoleViewer, File: f}, netip.MustParseAddrPort("10.0.0.9:9000")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var theirs []net.Conn
+		for range 20 {
+			mine, other := net.Pipe()
+			theirs = append(theirs, other)
+			go s.Accept(mine, wire.Handshake{InfoHash: s.cfg.InfoHash, PeerID: NewPeerID()})
+		}
+		synctest.Wait()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		s.Run(ctx)
+		synctest.Wait()
+		for i, c := range theirs {
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			var err error
+			for err == nil {
+				_, err = c.Read(make([]byte, 1<<10))
+			}
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("connection %d was left open: %v", i, err)
+			}
 		}
 	})
 }
