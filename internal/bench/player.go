@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -52,9 +51,10 @@ func (r *frameReader) feed(b []byte, now time.Time) []frame {
 	return out
 }
 
-// player reads one stream over HTTP and records when each frame arrived.
+// player reads one stream and records when each frame arrived.
 type player struct {
-	url       string
+	url       string                                       // an engine's stream URL (bench swarm)
+	open      func(context.Context) (io.ReadCloser, error) // opens the stream
 	requested time.Time
 
 	mu        sync.Mutex // guards everything below
@@ -66,21 +66,20 @@ type player struct {
 	stopped   time.Time // when a churned-out player was stopped
 }
 
-func (p *player) run(ctx context.Context, client *http.Client) {
+func (p *player) run(ctx context.Context) {
 	p.mu.Lock()
 	p.requested = time.Now()
 	p.mu.Unlock()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
-	resp, err := client.Do(req)
+	body, err := p.open(ctx)
 	if err != nil {
 		p.setErr(err)
 		return
 	}
-	defer resp.Body.Close()
+	defer body.Close()
 	var r frameReader
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := resp.Body.Read(buf)
+		n, err := body.Read(buf)
 		now := time.Now()
 		if n > 0 {
 			frames := r.feed(buf[:n], now)

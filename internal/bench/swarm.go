@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/engine"
+	"github.com/aceswarm/aceswarm/internal/swarm"
 	"github.com/aceswarm/aceswarm/internal/synth"
 	"github.com/aceswarm/aceswarm/internal/tracker"
 )
@@ -39,10 +40,12 @@ type SwarmConfig struct {
 }
 
 // Validate checks the parameters; messages name the flag.
-func (c *SwarmConfig) Validate() error {
+func (c *SwarmConfig) Validate() error { return c.validate(MaxViewers) }
+
+func (c *SwarmConfig) validate(maxViewers int) error {
 	switch {
-	case c.Viewers < 1 || c.Viewers > MaxViewers:
-		return fmt.Errorf("--viewers %d: want 1 to %d", c.Viewers, MaxViewers)
+	case c.Viewers < 1 || c.Viewers > maxViewers:
+		return fmt.Errorf("--viewers %d: want 1 to %d", c.Viewers, maxViewers)
 	case c.Support < 0 || c.Support > 50:
 		return fmt.Errorf("--support %d: want 0 to 50", c.Support)
 	case c.Startup < 0 || c.Startup > 50:
@@ -98,10 +101,22 @@ type run struct {
 	links    *links
 	baseRSS  int64        // before the viewers started
 	attacks  atomic.Int64 // made by the hostile peer
+	// addViewer starts a viewer and its player (an engine and an HTTP player; a session and a
+	// player reading its buffer in the simulation).
+	addViewer func() error
+}
+
+// node is what a run drives and reads of one node: an engine (bench swarm) or a bare swarm
+// session on the memory network (the simulation).
+type node interface {
+	Run(ctx context.Context) error
+	Traffic() swarm.Stats
+	PlayerBytes() int64 // what its players were served
+	Addr() netip.AddrPort
 }
 
 type runningNode struct {
-	n      *engine.Node
+	n      node
 	cancel context.CancelFunc
 	done   chan struct{}
 	player *player
@@ -120,8 +135,8 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{},
-		links: newLinks(cfg.Network, cfg.Bitrate)}
+	r := newRun(ctx, cfg)
+	r.addViewer = r.startViewer
 	cpu0 := cpuSeconds()
 	res, err := r.execute()
 	cancel()
@@ -133,6 +148,11 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
 	res.PeakRSSBytes = peakRSS()
 	res.ViewerRSSBytes = max(res.PeakRSSBytes-r.baseRSS, 0) / int64(cfg.Viewers)
 	return res, nil
+}
+
+func newRun(ctx context.Context, cfg SwarmConfig) *run {
+	return &run{cfg: cfg, ctx: ctx, nodes: map[string][]*runningNode{}, gone: map[string]roleTraffic{},
+		links: newLinks(cfg.Network, cfg.Bitrate)}
 }
 
 func (r *run) execute() (*SwarmResult, error) {
@@ -154,7 +174,7 @@ func (r *run) execute() (*SwarmResult, error) {
 	r.baseRSS, _ = procRSS(os.Getpid())
 	r.start = time.Now()
 	for range r.cfg.Viewers {
-		if err := r.startViewer(); err != nil {
+		if err := r.addViewer(); err != nil {
 			return nil, err
 		}
 	}
@@ -268,12 +288,21 @@ func (r *run) startViewer() error {
 		return err
 	}
 	p := &player{url: fmt.Sprintf("http://%s/ace/getstream?url=%s", n.APIAddr(), r.acelive)}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	p.open = func(ctx context.Context) (io.ReadCloser, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		return resp.Body, nil
+	}
 	r.run("viewer", n, p)
 	return nil
 }
 
 // run starts a node (and its player) until the bench ends or the node is churned out.
-func (r *run) run(role string, n *engine.Node, p *player) {
+func (r *run) run(role string, n node, p *player) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	rn := &runningNode{n: n, cancel: cancel, done: make(chan struct{}), player: p}
 	r.mu.Lock()
@@ -287,8 +316,7 @@ func (r *run) run(role string, n *engine.Node, p *player) {
 		close(rn.done)
 	})
 	if p != nil {
-		client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-		r.wg.Go(func() { p.run(ctx, client) })
+		r.wg.Go(func() { p.run(ctx) })
 	}
 }
 
@@ -330,7 +358,7 @@ func (r *run) replaceViewer() {
 	rn.player.mu.Unlock()
 	rn.cancel()
 	<-rn.done
-	r.startViewer()
+	r.addViewer()
 }
 
 // freePort finds a TCP port free on ip ("" for every address).

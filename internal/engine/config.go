@@ -104,12 +104,14 @@ const (
 	// players' fan-out ring each: a few keyframe intervals behind what it plays, for players
 	// that join or fall behind and for peers a little behind it.
 	DefaultLiveCacheTime = 10 * time.Second
+	// DefaultPieceDuration is about how much of the stream a source puts in a piece.
+	DefaultPieceDuration = 500 * time.Millisecond
 )
 
 // Defaults fills zero tuning values.
 func (c *Config) Defaults() {
 	if c.PieceDuration == 0 {
-		c.PieceDuration = 500 * time.Millisecond
+		c.PieceDuration = DefaultPieceDuration
 	}
 	if c.MeasureFor == 0 {
 		c.MeasureFor = 3 * time.Second

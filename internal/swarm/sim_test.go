@@ -3,8 +3,8 @@ package swarm
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
