@@ -393,3 +393,34 @@ func TestViewerBehindTheWindowCatchesUp(t *testing.T) {
 		return buf.Newest().Number > before+60 && buf.Newest().Number+40 > sbuf.Newest().Number
 	})
 }
+
+// A tree parent that lags may forward the header of a piece this node went past long ago: an
+// honest mistake, dropped without a ban (a stranger who sends the same is banned, above).
+func TestLaggingParentIsNotBannedForAnOldHeader(t *testing.T) {
+	_, f, src, viewer := liveViewer(t, 40*time.Second, "127.0.1.130", "127.0.1.131")
+	time.Sleep(3 * time.Second) // 60 pieces: the first ones are long out of the window
+	_, sbuf := src.sess.File()
+	old := sbuf.Get(1000)
+	if old == nil {
+		t.Fatal("the source no longer holds piece 1000")
+	}
+	a := attack(t, "127.0.1.132", viewer.addr, f.InfoHash())
+	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}},
+		&wire.Message{Type: wire.Tree, Free: wire.Substreams, Depths: [wire.Substreams]uint8{1, 1, 1, 1}})
+	// the viewer leaves the source (cost 8) for this parent (cost 1) once it has held it 5 s
+	a.nc.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		frame, err := wire.ReadFrame(a.nc, nil)
+		if err != nil {
+			t.Fatalf("no SUBSCRIBE: %v", err)
+		}
+		if m, err := wire.Decode(frame); err == nil && m.Type == wire.Subscribe && m.Mask != 0 {
+			a.send(&wire.Message{Type: wire.Tree, Reply: true, Mask: m.Mask, Free: wire.Substreams, Depths: [wire.Substreams]uint8{1, 1, 1, 1}},
+				&wire.Message{Type: wire.Header, Header: old.Header})
+			break
+		}
+	}
+	if a.hungUp(3 * time.Second) {
+		t.Fatal("the viewer hung up on its parent for a header it went past")
+	}
+}

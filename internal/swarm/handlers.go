@@ -54,6 +54,9 @@ func (st *loopState) handle(ev event) {
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
 		if st.replayed(m.Header) {
+			if st.isParent(p) { // a parent that lags forwards what this node went past: dropped
+				return
+			}
 			st.ban(p, BanReplay, fmt.Errorf("replayed the header of piece %d, long gone from the live window", m.Header.Number))
 			return
 		}

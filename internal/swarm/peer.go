@@ -78,6 +78,12 @@ const haveSpan = 2 * lookahead
 // child that did not, though the child's window (which assumes no holes) may cover it.
 func (p *peer) announced(n uint32) bool { return p.haves[n] }
 
+// lacks tells whether p, a child, still wants piece n: it has not announced n, and n is not so
+// far behind p's newest piece that p went past it (p would take its header for a replay).
+func (p *peer) lacks(n uint32) bool {
+	return !p.haves[n] && (p.window.Empty || n+lookahead/2 >= p.window.Last)
+}
+
 // forgetHaves drops the HAVEs older than haveSpan behind edge.
 func (p *peer) forgetHaves(edge uint32) {
 	for n := range p.haves {

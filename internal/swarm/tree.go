@@ -389,11 +389,14 @@ func (st *loopState) expectPushes(h *wire.PieceHeader, now time.Time) {
 func (st *loopState) forwardHeader(h *wire.PieceHeader, from *peer) {
 	m := &wire.Message{Type: wire.Header, Header: h}
 	for _, p := range st.peers {
-		if p.treeTaken != 0 && p != from && !p.announced(h.Number) {
+		if p.treeTaken != 0 && p != from && p.lacks(h.Number) {
 			p.c.send(m)
 		}
 	}
 }
+
+// isParent tells whether p forwards any substream to this node.
+func (st *loopState) isParent(p *peer) bool { return slices.Contains(st.parent[:], p) }
 
 // forwardBlock sends a block this node just verified to its children in the block's substream
 // that lack the piece: first those with the fewest free slots (they forward it on to children
@@ -402,7 +405,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	bit := uint16(1) << (i % wire.Substreams)
 	kids := st.kids[:0]
 	for _, p := range st.peers {
-		if p.treeTaken&bit != 0 && p != from && !p.announced(n) {
+		if p.treeTaken&bit != 0 && p != from && p.lacks(n) {
 			kids = append(kids, p)
 		}
 	}
