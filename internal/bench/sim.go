@@ -37,15 +37,6 @@ import (
 //   - No tracker: each viewer is handed what a tracker answers (up to simNumWant peers: the
 //     servers and viewers drawn at random among those playing) and finds more by exchange.
 //   - No CPU or memory figures: they would be the simulator's.
-//   - SimConfig.BlockLength may shrink the blocks with the bitrate (a stream of 1/8 the bitrate
-//     in blocks of 1/8 the size keeps every block's time on every link), so that ten thousand
-//     viewers' live buffers fit in memory.
-
-// SimConfig describes a simulated run: bench swarm's parameters and the stream's block size.
-type SimConfig struct {
-	SwarmConfig
-	BlockLength int // bytes; 0: transport.BlockLength, as a source makes them
-}
 
 // MaxSimViewers bounds SimConfig.Viewers.
 const MaxSimViewers = 20000
@@ -56,21 +47,18 @@ const simNumWant = 50
 // simPort is every simulated node's port.
 const simPort = 8621
 
-// Validate checks the parameters.
-func (c *SimConfig) Validate() error {
-	switch {
-	case c.Hostile != 0 || c.SlowPlayers != 0 || c.Sample != "" || c.HeapProfile != "":
+// validateSim checks the parameters of a simulated run.
+func (c *SwarmConfig) validateSim() error {
+	if c.Hostile != 0 || c.SlowPlayers != 0 || c.Sample != "" || c.HeapProfile != "" {
 		return errors.New("the simulation has no hostile peer, slow players, samples or profiles")
-	case c.BlockLength != 0 && (c.BlockLength < 1<<10 || c.BlockLength > transport.BlockLength):
-		return fmt.Errorf("block length %d: want 1024 to %d", c.BlockLength, transport.BlockLength)
 	}
 	return c.validate(MaxSimViewers)
 }
 
 // RunSim runs the simulation and returns bench swarm's figures (without CPU and memory). It must
 // be called inside a testing/synctest bubble, with nothing else running in it.
-func RunSim(ctx context.Context, cfg SimConfig) (*SwarmResult, error) {
-	if err := cfg.Validate(); err != nil {
+func RunSim(ctx context.Context, cfg SwarmConfig) (*SwarmResult, error) {
+	if err := cfg.validateSim(); err != nil {
 		return nil, err
 	}
 	if cfg.Logger == nil {
@@ -78,10 +66,7 @@ func RunSim(ctx context.Context, cfg SimConfig) (*SwarmResult, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s := &sim{run: newRun(ctx, cfg.SwarmConfig), net: memnet.New(), blockLen: cfg.BlockLength}
-	if s.blockLen == 0 {
-		s.blockLen = transport.BlockLength
-	}
+	s := &sim{run: newRun(ctx, cfg), net: memnet.New()}
 	s.addViewer = s.startViewer
 	res, err := s.execute()
 	cancel()
@@ -92,12 +77,11 @@ func RunSim(ctx context.Context, cfg SimConfig) (*SwarmResult, error) {
 // sim is one simulated run: a bench run whose nodes are bare sessions on a memory network.
 type sim struct {
 	*run
-	net      *memnet.Network
-	blockLen int
-	key      ed25519.PrivateKey
-	file     *transport.File
-	raw      []byte
-	servers  []netip.AddrPort // source, support and startup nodes
+	net     *memnet.Network
+	key     ed25519.PrivateKey
+	file    *transport.File
+	raw     []byte
+	servers []netip.AddrPort // source, support and startup nodes
 }
 
 func (s *sim) execute() (*SwarmResult, error) {
@@ -151,7 +135,7 @@ func (s *sim) makeFile(startup []netip.AddrPort) error {
 	s.key = priv
 	s.file = &transport.File{Info: transport.Info{
 		Name: "sim", Title: "sim", Quality: "HD", Category: "sport", Bitrate: int64(s.cfg.Bitrate / 8),
-		PieceLength: engine.PieceLength, BlockLength: int64(s.blockLen), SignatureAlgorithm: "ed25519",
+		PieceLength: engine.PieceLength, BlockLength: transport.BlockLength, SignatureAlgorithm: "ed25519",
 		PublicKey: string(pub), Live: 1,
 	}}
 	for _, a := range startup {
@@ -169,7 +153,7 @@ func (s *sim) publisher(src *simNode) io.Writer {
 	var next uint32
 	return writerFunc(func(b []byte) (int, error) {
 		for _, rp := range cut.Feed(b, time.Now()) {
-			h := wire.NewHeader(s.key, ih, next, rp.Time.UnixMilli(), rp.Keyframe, rp.Data, s.blockLen)
+			h := wire.NewHeader(s.key, ih, next, rp.Time.UnixMilli(), rp.Keyframe, rp.Data, transport.BlockLength)
 			next++
 			if err := src.sess.Publish(s.ctx, h, rp.Data); err != nil {
 				return 0, err

@@ -17,7 +17,6 @@ var (
 	simDuration = flag.Duration("sim.duration", 0, "virtual time the viewers play (0: 30s)")
 	simProfile  = flag.String("sim.profile", "home", "network and churn preset: home, or none for unshaped links")
 	simBitrate  = flag.Int("sim.bitrate", 2_000_000, "stream bitrate, bits per second")
-	simBlock    = flag.Int("sim.block", 0, "block length in bytes (0: the source's 16384); scale it with -sim.bitrate")
 	simPeers    = flag.Int("sim.peers", 0, "each viewer's peer limit (0: the engine's 50)")
 	simJSON     = flag.String("sim.json", "", "write the result as JSON to this file")
 )
@@ -29,8 +28,7 @@ func TestSimulation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: make unit skips it")
 	}
-	cfg := SimConfig{SwarmConfig: SwarmConfig{Viewers: 12, Support: 2, Startup: 1, Bitrate: *simBitrate,
-		Duration: 30 * time.Second, ViewerPeers: *simPeers}, BlockLength: *simBlock}
+	cfg := SwarmConfig{Viewers: 12, Support: 2, Startup: 1, Bitrate: *simBitrate, Duration: 30 * time.Second, ViewerPeers: *simPeers}
 	if p, ok := Profiles[*simProfile]; ok {
 		cfg.Network, cfg.Churn = p.Network, p.Churn
 	} else if *simProfile != "none" {
