@@ -251,8 +251,8 @@ func TestMessageFloodIsCut(t *testing.T) {
 	}
 }
 
-// What breaks the protocol, and headers that are forged or replayed, end the connection and ban
-// the sender; the viewer plays on.
+// What breaks the protocol, a forged header and replayed headers (more stale ones than an honest
+// peer sends) end the connection and ban the sender; the viewer plays on.
 func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
 	ctx, f, src, viewer := liveViewer(t, 40*time.Second, "127.0.1.110", "127.0.1.111")
 	time.Sleep(3 * time.Second) // 60 pieces: the first ones are long out of the window
@@ -271,7 +271,7 @@ func TestBrokenFramesAndBadHeadersBan(t *testing.T) {
 		{"oversized frame", []byte{0x7f, 0xff, 0xff, 0xff}},
 		{"unparsable message", []byte{0, 0, 0, 2, byte(wire.Have), 1}},
 		{"forged header", (&wire.Message{Type: wire.Header, Header: &forged}).Append(nil)},
-		{"replayed header", (&wire.Message{Type: wire.Header, Header: old.Header}).Append(nil)},
+		{"replayed headers", bytes.Repeat((&wire.Message{Type: wire.Header, Header: old.Header}).Append(nil), replayLimit+1)},
 	} {
 		ip := "127.0.1." + strconv.Itoa(112+i)
 		a := attack(t, ip, viewer.addr, f.InfoHash())
@@ -395,7 +395,7 @@ func TestViewerBehindTheWindowCatchesUp(t *testing.T) {
 }
 
 // A tree parent that lags may forward the header of a piece this node went past long ago: an
-// honest mistake, dropped without a ban (a stranger who sends the same is banned, above).
+// honest mistake, dropped without a ban (one that sends more than replayLimit is, above).
 func TestLaggingParentIsNotBannedForAnOldHeader(t *testing.T) {
 	_, f, src, viewer := liveViewer(t, 40*time.Second, "127.0.1.130", "127.0.1.131")
 	time.Sleep(3 * time.Second) // 60 pieces: the first ones are long out of the window

@@ -131,9 +131,13 @@ func (st *loopState) learnEdge(now time.Time) {
 	}
 }
 
-// replayed tells whether a HEADER message, pushed or answered, is for a piece so old that no
-// node asked for it or would push it: one lookahead behind where this node started fetching, and
-// not asked for (a lagging peer's HELLO may carry an old header; a HEADER message may not).
+// replayed tells whether a HEADER message, pushed or answered, is for a piece so old that this
+// node will not use it: one lookahead behind where it fetches, and not asked for. Honest peers
+// send a few (an answer that came late, forwards in flight as a child left its parent, a parent
+// that lags), so such headers are dropped unread; a peer that sends more than replayLimit on one
+// connection replays them and is banned.
+//
+// (A lagging peer's HELLO may carry an old header; that one is not counted.)
 func (st *loopState) replayed(h *wire.PieceHeader) bool {
 	if _, asked := st.hdrPending[h.Number]; asked {
 		return false
@@ -143,3 +147,6 @@ func (st *loopState) replayed(h *wire.PieceHeader) bool {
 	}
 	return st.started && h.Number+lookahead < st.next
 }
+
+// replayLimit is how many stale headers one connection may bring before it counts as replaying.
+const replayLimit = 32

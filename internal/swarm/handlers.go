@@ -54,10 +54,9 @@ func (st *loopState) handle(ev event) {
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
 		if st.replayed(m.Header) {
-			if st.isParent(p) { // a parent that lags forwards what this node went past: dropped
-				return
+			if p.replays++; p.replays > replayLimit {
+				st.ban(p, BanReplay, fmt.Errorf("replayed %d headers of pieces long gone from the live window, the last %d", p.replays, m.Header.Number))
 			}
-			st.ban(p, BanReplay, fmt.Errorf("replayed the header of piece %d, long gone from the live window", m.Header.Number))
 			return
 		}
 		if p.mayDownload { // --download-from: nothing is taken from other nodes, pushed or not

@@ -27,6 +27,7 @@ type peer struct {
 	since       time.Time
 	mayDownload bool // we may request from it (download-from rules)
 	rejected    map[uint32]bool
+	replays     int // stale HEADERs it sent (see replayLimit)
 	requests    map[blockKey]time.Time
 	flow        flow // how fast it answers our requests (flow.go)
 	headers     int  // headers asked of it, not yet answered

@@ -395,9 +395,6 @@ func (st *loopState) forwardHeader(h *wire.PieceHeader, from *peer) {
 	}
 }
 
-// isParent tells whether p forwards any substream to this node.
-func (st *loopState) isParent(p *peer) bool { return slices.Contains(st.parent[:], p) }
-
 // forwardBlock sends a block this node just verified to its children in the block's substream
 // that lack the piece: first those with the fewest free slots (they forward it on to children
 // of their own), so that a home upload's queue delays the leaves, not whole subtrees.
