@@ -11,7 +11,7 @@ import (
 
 // The simulation's knobs, for runs at scale (docs/benchmarks.md, Simulation):
 //
-//	go test -run TestSimulation -v -timeout 0 ./internal/bench -args -sim.viewers 1000 -sim.duration 60s
+//	go test -run TestSimulation -v -timeout 0 ./internal/bench -args -sim.viewers 1000 -sim.duration 60s -sim.json sim.json -sim.plot sim.svg
 var (
 	simViewers  = flag.Int("sim.viewers", 0, "viewers (0: the small regression run)")
 	simDuration = flag.Duration("sim.duration", 0, "virtual time the viewers play (0: 30s)")
@@ -19,6 +19,7 @@ var (
 	simBitrate  = flag.Int("sim.bitrate", 2_000_000, "stream bitrate, bits per second")
 	simPeers    = flag.Int("sim.peers", 0, "each viewer's peer limit (0: the engine's 50)")
 	simJSON     = flag.String("sim.json", "", "write the result as JSON to this file")
+	simPlot     = flag.String("sim.plot", "", "draw upload by role, lag and buffer over time to this SVG file")
 )
 
 // The swarm of bench swarm runs in virtual time on home links, and its players get the stream:
@@ -53,6 +54,11 @@ func TestSimulation(t *testing.T) {
 	t.Logf("%d viewers, %v of stream in %v: %s", cfg.Viewers, cfg.Duration, time.Since(began).Round(time.Second), b)
 	if *simJSON != "" {
 		if err := os.WriteFile(*simJSON, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if *simPlot != "" {
+		if err := WriteSVG(*simPlot, res.Timeline); err != nil {
 			t.Fatal(err)
 		}
 	}
