@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -45,6 +46,11 @@ func TestSimulation(t *testing.T) {
 	began := time.Now()
 	var res *SwarmResult
 	synctest.Test(t, func(t *testing.T) {
+		if atScale { // a long run says how far it is, in virtual time
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go progress(ctx, t, cfg.Duration)
+		}
 		var err error
 		if res, err = RunSim(t.Context(), cfg); err != nil {
 			t.Fatal(err)
@@ -76,5 +82,21 @@ func TestSimulation(t *testing.T) {
 	}
 	if res.ServerStress <= 0 || res.ServerStress > 0.8 { // typically 0.4–0.5; 1 when viewers forward nothing
 		t.Errorf("server stress %.3f: want above 0 and at most 0.8 (viewers forward)", res.ServerStress)
+	}
+}
+
+// progress logs every tenth of the run how much virtual time has passed (the bubble has no other
+// clock to tell the real time taken).
+func progress(ctx context.Context, t *testing.T, total time.Duration) {
+	tick := time.NewTicker(total / 10)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			t.Logf("%v of %v simulated", now.Sub(start).Round(time.Second), total)
+		}
 	}
 }
