@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
+	"golang.org/x/time/rate"
 )
 
 // What a peer says it holds (HELLO and WINDOW windows, HAVE) is a hint, never the truth: only a
@@ -134,10 +135,8 @@ func (st *loopState) learnEdge(now time.Time) {
 // replayed tells whether a HEADER message, pushed or answered, is for a piece so old that this
 // node will not use it: one lookahead behind where it fetches, and not asked for. Honest peers
 // send a few (an answer that came late, forwards in flight as a child left its parent, a parent
-// that lags), so such headers are dropped unread; a peer that sends more than replayLimit on one
-// connection replays them and is banned.
-//
-// (A lagging peer's HELLO may carry an old header; that one is not counted.)
+// that lags), so such headers are dropped unread; a peer that sends them faster than its replay
+// budget allows (mayReplay) replays them and is banned. (A HELLO's header is not counted.)
 func (st *loopState) replayed(h *wire.PieceHeader) bool {
 	if _, asked := st.hdrPending[h.Number]; asked {
 		return false
@@ -148,5 +147,17 @@ func (st *loopState) replayed(h *wire.PieceHeader) bool {
 	return st.started && h.Number+lookahead < st.next
 }
 
-// replayLimit is how many stale headers one connection may bring before it counts as replaying.
-const replayLimit = 32
+// A peer may send replayLimit stale headers at once, and one more every replayRefill; beyond
+// that it counts as replaying.
+const (
+	replayLimit  = 32
+	replayRefill = 10 * time.Second
+)
+
+// mayReplay spends one of p's stale headers, and tells whether it had one left.
+func (p *peer) mayReplay() bool {
+	if p.replays == nil {
+		p.replays = rate.NewLimiter(rate.Every(replayRefill), replayLimit)
+	}
+	return p.replays.Allow()
+}

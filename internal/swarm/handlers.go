@@ -54,8 +54,8 @@ func (st *loopState) handle(ev event) {
 		st.onGetHeader(p, m.Number)
 	case wire.Header:
 		if st.replayed(m.Header) {
-			if p.replays++; p.replays > replayLimit {
-				st.ban(p, BanReplay, fmt.Errorf("replayed %d headers of pieces long gone from the live window, the last %d", p.replays, m.Header.Number))
+			if !p.mayReplay() {
+				st.ban(p, BanReplay, fmt.Errorf("replayed more than %d headers of pieces long gone from the live window, the last %d", replayLimit, m.Header.Number))
 			}
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
+	"golang.org/x/time/rate"
 )
 
 type blockKey struct {
@@ -27,7 +28,7 @@ type peer struct {
 	since       time.Time
 	mayDownload bool // we may request from it (download-from rules)
 	rejected    map[uint32]bool
-	replays     int // stale HEADERs it sent (see replayLimit)
+	replays     *rate.Limiter // stale HEADERs it may still send (see replayLimit); nil before the first
 	requests    map[blockKey]time.Time
 	flow        flow // how fast it answers our requests (flow.go)
 	headers     int  // headers asked of it, not yet answered

@@ -157,7 +157,8 @@ func (st *loopState) usable(p *peer) bool {
 
 // order lists the incomplete pieces in [next, hi]: the first few in order, then rarest first.
 func (st *loopState) order(buf *livebuf.Buffer, hi uint32) []uint32 {
-	var first, rest []uint32
+	var first []uint32
+	st.rarity = st.rarity[:0]
 	for n := st.next; n <= hi && n >= st.next; n++ {
 		if buf.Get(n) != nil {
 			continue
@@ -165,14 +166,10 @@ func (st *loopState) order(buf *livebuf.Buffer, hi uint32) []uint32 {
 		if len(first) < urgent {
 			first = append(first, n)
 		} else {
-			rest = append(rest, n)
+			st.rarity = append(st.rarity, pieceCount{n: n})
 		}
 	}
 	// how many peers have each of the rest: one pass over the peers, not one per comparison
-	st.rarity = st.rarity[:0]
-	for _, n := range rest {
-		st.rarity = append(st.rarity, pieceCount{n: n})
-	}
 	for _, p := range st.peers {
 		for i := range st.rarity {
 			if p.has(st.rarity[i].n) {
@@ -181,10 +178,10 @@ func (st *loopState) order(buf *livebuf.Buffer, hi uint32) []uint32 {
 		}
 	}
 	slices.SortStableFunc(st.rarity, func(a, b pieceCount) int { return a.peers - b.peers })
-	for i, r := range st.rarity {
-		rest[i] = r.n
+	for _, r := range st.rarity {
+		first = append(first, r.n)
 	}
-	return append(first, rest...)
+	return first
 }
 
 // pieceCount is a piece and how many peers have it, for order's rarest-first sort.
