@@ -38,7 +38,7 @@ import (
 //     servers and viewers drawn at random among those playing) and finds more by exchange.
 //   - No CPU or memory figures: they would be the simulator's.
 
-// MaxSimViewers bounds SimConfig.Viewers.
+// MaxSimViewers bounds a simulation's viewers.
 const MaxSimViewers = 20000
 
 // simNumWant is how many peers a tracker answers (as the swarm's announces ask).
@@ -106,15 +106,7 @@ func (s *sim) execute() (*SwarmResult, error) {
 	if err := s.startRelays(wire.RoleStartup, "startup", startup); err != nil {
 		return nil, err
 	}
-	s.start = time.Now()
-	for range s.cfg.Viewers {
-		if err := s.addViewer(); err != nil {
-			return nil, err
-		}
-	}
-	s.wg.Go(s.sample)
-	s.churn()
-	return s.result(time.Now(), streamBytes.Load()), nil
+	return s.play(&streamBytes) // validateSim left out the extras that need real sockets or files
 }
 
 // serverAddrs are the addresses of count servers of one kind (10.0.kind.1 on).

@@ -172,6 +172,13 @@ func (r *run) execute() (*SwarmResult, error) {
 		}
 	}
 	r.baseRSS, _ = procRSS(os.Getpid())
+	return r.play(&streamBytes)
+}
+
+// play starts the viewers and their players, runs until the end (replacing viewers at the churn
+// rate, with the extras the config asks for) and returns the figures; bench swarm and the
+// simulation share it.
+func (r *run) play(streamBytes *atomic.Int64) (*SwarmResult, error) {
 	r.start = time.Now()
 	for range r.cfg.Viewers {
 		if err := r.addViewer(); err != nil {
