@@ -262,6 +262,7 @@ func (s *Session) Run(ctx context.Context) error {
 			return nil
 		case ev := <-s.inbox:
 			s.st.handle(ev)
+			s.drainInbox()
 		case a := <-s.incoming:
 			s.st.addIncoming(a)
 		case r := <-s.dialed:
@@ -279,6 +280,22 @@ func (s *Session) Run(ctx context.Context) error {
 		s.st.schedule()
 	}
 }
+
+// drainInbox handles the messages already waiting, up to inboxBatch, so that the scheduler runs
+// once for a burst of them rather than once for each.
+func (s *Session) drainInbox() {
+	for range inboxBatch {
+		select {
+		case ev := <-s.inbox:
+			s.st.handle(ev)
+		default:
+			return
+		}
+	}
+}
+
+// inboxBatch bounds a drain, so that the loop's other inputs wait for at most this many messages.
+const inboxBatch = 64
 
 // parseAddrs reads IP:PORT strings, skipping bad ones.
 func parseAddrs(list []string) []netip.AddrPort {
