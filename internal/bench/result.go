@@ -63,6 +63,7 @@ type SwarmResult struct {
 	ServersDownloaded  int64 `json:"servers_downloaded_bytes"`
 	ViewersDownloaded  int64 `json:"viewers_downloaded_bytes"`
 	ViewersUploaded    int64 `json:"viewers_uploaded_bytes"`
+	ViewersDuplicate   int64 `json:"viewers_duplicate_bytes"` // media the viewers got that they held already
 	PlayerBytes        int64 `json:"player_bytes"`
 	ServedToPlayers    int64 `json:"served_to_players_bytes"`
 
@@ -101,10 +102,7 @@ func (r *run) traffic(role string) roleTraffic {
 	defer r.mu.Unlock()
 	t := r.gone[role]
 	for _, rn := range r.nodes[role] {
-		s := rn.n.Traffic()
-		t.uploaded += s.Uploaded
-		t.downloaded += s.Downloaded
-		t.media += s.UploadedMedia
+		t.add(rn.n.Traffic())
 	}
 	return t
 }
@@ -152,6 +150,7 @@ func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 	res.ServersDownloaded = byRole["source"].downloaded + byRole["support"].downloaded + byRole["startup"].downloaded
 	res.ViewersDownloaded = byRole["viewer"].downloaded
 	res.ViewersUploaded = byRole["viewer"].uploaded
+	res.ViewersDuplicate = byRole["viewer"].duplicate
 	res.SourceUploadFactor = ratio(res.SourceUploaded, streamBytes)
 	res.ServerStress = ratio(res.ServersUploaded, res.ViewersDownloaded)
 	res.ControlOverhead = ratio(all.uploaded-all.media, all.media)

@@ -80,6 +80,15 @@ const MaxViewers = 1000
 // role counters of the nodes that ran, kept when a node stops.
 type roleTraffic struct {
 	uploaded, downloaded, media int64
+	duplicate                   int64 // media received that was held already
+}
+
+// add sums a node's counters into t.
+func (t *roleTraffic) add(s swarm.Stats) {
+	t.uploaded += s.Uploaded
+	t.downloaded += s.Downloaded
+	t.media += s.UploadedMedia
+	t.duplicate += s.DuplicateMedia
 }
 
 // run is one swarm bench in progress.
@@ -355,9 +364,8 @@ func (r *run) replaceViewer() {
 	k := rand.IntN(len(vs))
 	rn := vs[k]
 	r.nodes["viewer"] = append(vs[:k:k], vs[k+1:]...)
-	t := rn.n.Traffic()
 	g := r.gone["viewer"]
-	g.uploaded, g.downloaded, g.media = g.uploaded+t.Uploaded, g.downloaded+t.Downloaded, g.media+t.UploadedMedia
+	g.add(rn.n.Traffic())
 	r.gone["viewer"] = g
 	r.mu.Unlock()
 	rn.player.mu.Lock()

@@ -35,6 +35,7 @@ var (
 	descDropped = prometheus.NewDesc("aceswarm_dropped_blocks_total", "Blocks not sent because a peer's queue was full.", nil, nil)
 	descReasked = prometheus.NewDesc("aceswarm_reasked_blocks_total", "Blocks asked again of another peer because the first was late for the player.", nil, nil)
 	descForward = prometheus.NewDesc("aceswarm_forwarded_bytes_total", "Piece data forwarded unasked to children in the substream trees (part of the media sent).", nil, nil)
+	descDup     = prometheus.NewDesc("aceswarm_duplicate_bytes_total", "Piece data received that the node held already (part of the media received).", nil, nil)
 	descCache   = prometheus.NewDesc("aceswarm_cache_bytes", "Bytes of pieces held in the live caches.", nil, nil)
 	descPlayers = prometheus.NewDesc("aceswarm_players", "Viewer engine: players reading a stream now (MPEG-TS connections; HLS sessions asked something of in the last 10 s).", []string{"format"}, nil)
 	descServed  = prometheus.NewDesc("aceswarm_player_bytes_total", "Viewer engine: stream bytes written to players.", nil, nil)
@@ -113,6 +114,7 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(total.DroppedBlocks))
 	ch <- prometheus.MustNewConstMetric(descReasked, prometheus.CounterValue, float64(total.ReaskedBlocks))
 	ch <- prometheus.MustNewConstMetric(descForward, prometheus.CounterValue, float64(total.ForwardedBytes))
+	ch <- prometheus.MustNewConstMetric(descDup, prometheus.CounterValue, float64(total.DuplicateBytes))
 	ch <- prometheus.MustNewConstMetric(descCache, prometheus.GaugeValue, float64(total.CacheBytes))
 	if v, ok := n.mode.(*viewer); ok {
 		_, players := v.core.Counts()
@@ -183,5 +185,6 @@ func addMetrics(to *swarm.Metrics, m swarm.Metrics) {
 	to.DroppedBlocks += m.DroppedBlocks
 	to.ReaskedBlocks += m.ReaskedBlocks
 	to.ForwardedBytes += m.ForwardedBytes
+	to.DuplicateBytes += m.DuplicateBytes
 	to.CacheBytes += m.CacheBytes
 }

@@ -31,7 +31,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	before, vBefore := promtest.Scrape(t, srcURL), promtest.Scrape(t, viewerURL)
 	for _, name := range []string{"aceswarm_node_info", "aceswarm_streams", "aceswarm_peers", "aceswarm_media_bytes_total",
 		"aceswarm_wire_bytes_total", "aceswarm_pieces_total", "aceswarm_bans_total", "aceswarm_dropped_blocks_total", "aceswarm_reasked_blocks_total",
-		"aceswarm_forwarded_bytes_total", "aceswarm_cache_bytes", "aceswarm_source_bytes_total", "go_goroutines", "process_resident_memory_bytes"} {
+		"aceswarm_forwarded_bytes_total", "aceswarm_duplicate_bytes_total", "aceswarm_cache_bytes", "aceswarm_source_bytes_total", "go_goroutines", "process_resident_memory_bytes"} {
 		if before[name] == nil {
 			t.Errorf("the source's /metrics has no %s", name)
 		}

@@ -161,3 +161,9 @@ func (p *peer) mayReplay() bool {
 	}
 	return p.replays.Allow()
 }
+
+// nearEdge tells whether piece n is within what the loop remembers of a peer exactly (its HAVEs,
+// its CANCELs): from haveSpan behind the verified edge to aheadSlack beyond it.
+func (st *loopState) nearEdge(n uint32) bool {
+	return st.hasEdge && n <= st.edge+aheadSlack && n+haveSpan >= st.edge
+}

@@ -47,6 +47,7 @@ type conn struct {
 	remote netip.AddrPort
 	ctrl   chan []byte // control messages
 	out    chan []byte // blocks
+	queued blockQueue  // the blocks in out, for CANCEL
 	closed chan struct{}
 	once   atomic.Bool
 	n      *counters // the session's
@@ -69,25 +70,35 @@ func newConn(nc net.Conn, id [20]byte, n *counters) *conn {
 	return &conn{
 		nc: nc, r: bufio.NewReaderSize(nc, readBuffer), id: id, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()),
 		ctrl: make(chan []byte, ctrlQueue), out: make(chan []byte, sendQueue), closed: make(chan struct{}), n: n,
+		queued: blockQueue{keys: map[blockKey]queuedBlock{}},
 	}
 }
 
 // send queues a message and reports whether it will go out: a block is dropped (and counted)
-// when the block queue is full; a control message never is — a connection whose control queue is
-// full is closed instead.
-func (c *conn) send(m *wire.Message) bool {
+// when the block queue is full, and not queued twice while it waits; a control message is never
+// dropped — a connection whose control queue is full is closed instead.
+func (c *conn) send(m *wire.Message) bool { return c.queue(m, false) }
+
+// queue is send, for a block forwarded unasked (to a tree child) when fwd is set.
+func (c *conn) queue(m *wire.Message, fwd bool) bool {
 	q := c.ctrl
+	k := blockKey{m.Number, m.Block}
 	if m.Type == wire.Piece {
 		q = c.out
+		if !c.queued.add(k, len(m.Data), fwd) {
+			return false
+		}
 	}
 	select {
 	case q <- m.Append(nil):
 		return true
 	case <-c.closed:
+		c.queued.take(k)
 		return false
 	default:
 	}
 	if m.Type == wire.Piece {
+		c.queued.take(k)
 		c.n.dropped.Add(1)
 	} else {
 		c.close() // the peer reads nothing: a dropped CHOKE or HAVE would leave it wrong for good
@@ -159,6 +170,9 @@ func (c *conn) writeLoop() {
 				return
 			case b = <-c.ctrl:
 			case b = <-c.out:
+				if q, ok := c.queued.take(frameBlock(b)); ok && q.cancelled {
+					continue // the peer got it elsewhere meanwhile
+				}
 			case <-ka.C:
 				b = (&wire.Message{Type: wire.KeepAlive}).Append(nil)
 			}

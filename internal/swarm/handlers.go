@@ -47,7 +47,7 @@ func (st *loopState) handle(ev event) {
 		}
 		p.noteHave(m.Number, m.Keyframe)
 		delete(p.rejected, m.Number)
-		if st.hasEdge && m.Number <= st.edge+aheadSlack && m.Number+haveSpan >= st.edge {
+		if st.nearEdge(m.Number) {
 			p.haves[m.Number] = true
 		}
 	case wire.GetHeader:
@@ -68,6 +68,8 @@ func (st *loopState) handle(ev event) {
 		if p.mayDownload {
 			st.onPiece(p, m)
 		}
+	case wire.Cancel:
+		st.onCancel(p, blockKey{m.Number, m.Block})
 	case wire.Reject:
 		st.onReject(p, m)
 	case wire.Choke:
@@ -199,12 +201,13 @@ func (st *loopState) onRequest(p *peer, m *wire.Message) {
 		p.c.send(&wire.Message{Type: wire.Reject, Number: m.Number, Block: m.Block})
 		return
 	}
-	st.sendBlock(p, &wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data})
+	st.sendBlock(p, &wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data}, false)
 }
 
-// sendBlock queues a PIECE message for p and counts its data as media sent, if it will go out.
-func (st *loopState) sendBlock(p *peer, m *wire.Message) bool {
-	if !p.c.send(m) {
+// sendBlock queues a PIECE message for p (forwarded unasked, if fwd) and counts its data as
+// media sent, if it will go out.
+func (st *loopState) sendBlock(p *peer, m *wire.Message, fwd bool) bool {
+	if !p.c.queue(m, fwd) {
 		return false
 	}
 	st.s.sentMedia.Add(int64(len(m.Data)))
@@ -242,7 +245,10 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 	st.s.metrics.addMedia(p.role, true, len(m.Data))
 	p.downloaded += int64(len(m.Data))
 	p.useful(time.Now())
-	if fresh {
+	if !fresh {
+		st.s.metrics.duplicate.Add(int64(len(m.Data)))
+	} else {
+		st.cancelElsewhere(p, k)
 		st.forwardBlock(m.Number, int(m.Block), m.Data, p)
 	}
 	if done {

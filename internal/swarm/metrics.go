@@ -39,6 +39,7 @@ type Metrics struct {
 	ReaskedBlocks  int64                // blocks asked again of another peer because the first was late
 	CacheBytes     int64                // bytes of pieces the live buffer holds
 	ForwardedBytes int64                // media bytes forwarded unasked to children in the substream trees
+	DuplicateBytes int64                // media bytes received that this node held already (part of those received)
 }
 
 // metricCounters are the session's side of Metrics.
@@ -48,6 +49,7 @@ type metricCounters struct {
 	skipped   atomic.Int64
 	reasked   atomic.Int64
 	forwarded atomic.Int64
+	duplicate atomic.Int64
 	bans      [numBanReasons]atomic.Int64
 }
 
@@ -70,7 +72,7 @@ func banReason(err error) BanReason {
 func (s *Session) Metrics() Metrics {
 	m := Metrics{
 		PiecesComplete: s.metrics.complete.Load(), PiecesSkipped: s.metrics.skipped.Load(),
-		DroppedBlocks: s.counts.dropped.Load(), ReaskedBlocks: s.metrics.reasked.Load(), ForwardedBytes: s.metrics.forwarded.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
+		DroppedBlocks: s.counts.dropped.Load(), ReaskedBlocks: s.metrics.reasked.Load(), ForwardedBytes: s.metrics.forwarded.Load(), DuplicateBytes: s.metrics.duplicate.Load(), WireBytes: [2]int64{s.counts.sent.Load(), s.counts.recv.Load()},
 	}
 	for r := range m.MediaBytes {
 		for d := range m.MediaBytes[r] {

@@ -39,6 +39,7 @@ type peer struct {
 
 	// The substream trees (tree.go).
 	haves      map[uint32]bool            // the pieces it announced by HAVE, of the last haveSpan (exact, where its window is not)
+	gotBlocks  map[blockKey]bool          // blocks it said by CANCEL it holds, of the last haveSpan: not forwarded to it
 	pushes     map[blockKey]time.Time     // blocks it is expected to forward to us, as our parent
 	treeAsked  uint16                     // substreams we asked it to forward
 	treeGiven  uint16                     // substreams it forwards to us, as it last said
@@ -86,11 +87,16 @@ func (p *peer) lacks(n uint32) bool {
 	return !p.haves[n] && (p.window.Empty || n+lookahead/2 >= p.window.Last)
 }
 
-// forgetHaves drops the HAVEs older than haveSpan behind edge.
+// forgetHaves drops the HAVEs and CANCELs older than haveSpan behind edge.
 func (p *peer) forgetHaves(edge uint32) {
 	for n := range p.haves {
 		if n+haveSpan < edge {
 			delete(p.haves, n)
+		}
+	}
+	for k := range p.gotBlocks {
+		if k.n+haveSpan < edge {
+			delete(p.gotBlocks, k)
 		}
 	}
 }

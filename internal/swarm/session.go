@@ -86,6 +86,7 @@ type Stats struct {
 	UploadedMedia   int64
 	DownloadedMedia int64
 	DroppedBlocks   int64 // blocks not sent because a peer's queue was full
+	DuplicateMedia  int64 // media received that was held already (part of DownloadedMedia)
 }
 
 // Session is one stream on one node.
@@ -197,6 +198,7 @@ func (s *Session) Stats() Stats {
 	return Stats{
 		Peers: int(s.npeers.Load()), Uploaded: s.counts.sent.Load(), Downloaded: s.counts.recv.Load(),
 		UploadedMedia: s.sentMedia.Load(), DownloadedMedia: s.recvMedia.Load(), DroppedBlocks: s.counts.dropped.Load(),
+		DuplicateMedia: s.metrics.duplicate.Load(),
 	}
 }
 

@@ -101,7 +101,7 @@ func (st *loopState) addConn(nc net.Conn, id [20]byte, dialedTo netip.AddrPort) 
 		return
 	}
 	p := &peer{
-		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, haves: map[uint32]bool{}, flow: newFlow(),
+		c: c, chokedUs: true, rejected: map[uint32]bool{}, requests: map[blockKey]time.Time{}, pushes: map[blockKey]time.Time{}, haves: map[uint32]bool{}, gotBlocks: map[blockKey]bool{}, flow: newFlow(),
 		listen: dialedTo, dialed: dialedTo.IsValid(), since: time.Now(), usefulAt: time.Now(),
 	}
 	p.depths, p.pushWait = noDepths, pushPatience/2

@@ -402,7 +402,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	bit := uint16(1) << (i % wire.Substreams)
 	kids := st.kids[:0]
 	for _, p := range st.peers {
-		if p.treeTaken&bit != 0 && p != from && p.lacks(n) {
+		if p.treeTaken&bit != 0 && p != from && p.lacks(n) && !p.gotBlocks[blockKey{n, uint16(i)}] {
 			kids = append(kids, p)
 		}
 	}
@@ -410,7 +410,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	st.kids = kids
 	m := &wire.Message{Type: wire.Piece, Number: n, Block: uint16(i), Data: data}
 	for _, p := range kids {
-		if st.sendBlock(p, m) {
+		if st.sendBlock(p, m, true) {
 			st.s.metrics.forwarded.Add(int64(len(data)))
 		}
 	}

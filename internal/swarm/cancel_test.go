@@ -1,0 +1,197 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
+)
+
+// A block still waiting in a connection's queue when the peer cancels it is not written, and
+// a block already waiting is not queued a second time.
+func TestCancelledBlockIsNotWritten(t *testing.T) {
+	local, remote := net.Pipe()
+	defer remote.Close()
+	c := newConn(local, [20]byte{}, &counters{})
+	for n := range uint32(3) {
+		if !c.send(&wire.Message{Type: wire.Piece, Number: n, Block: 1, Data: make([]byte, 100)}) {
+			t.Fatalf("block %d not queued", n)
+		}
+	}
+	if c.send(&wire.Message{Type: wire.Piece, Number: 2, Block: 1, Data: make([]byte, 100)}) {
+		t.Fatal("a block already waiting was queued again")
+	}
+	if b, ok := c.queued.cancel(blockKey{1, 1}); !ok || b.size != 100 {
+		t.Fatalf("cancel of a waiting block: %+v %v", b, ok)
+	}
+	if _, ok := c.queued.cancel(blockKey{7, 1}); ok {
+		t.Fatal("cancel of a block never queued reported one")
+	}
+	go c.writeLoop()
+	defer c.close()
+	c.send(&wire.Message{Type: wire.Have, Number: 99}) // marks the end
+	var got []uint32
+	remote.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		frame, err := wire.ReadFrame(remote, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := wire.Decode(frame)
+		if m.Type == wire.Piece {
+			got = append(got, m.Number)
+		}
+		if m.Type == wire.Have {
+			break
+		}
+	}
+	// the HAVE overtakes blocks still queued: read what follows it too
+	for len(got) < 2 {
+		frame, err := wire.ReadFrame(remote, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := wire.Decode(frame)
+		got = append(got, m.Number)
+	}
+	remote.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := wire.ReadFrame(remote, nil); err == nil {
+		t.Fatal("more blocks written than queued and not cancelled")
+	}
+	if len(got) != 2 || got[0] != 0 || got[1] != 2 {
+		t.Fatalf("blocks written %v, want [0 2]", got)
+	}
+}
+
+// A tree parent does not forward a block its child said by CANCEL that it holds, and forwards
+// the piece's other blocks: a peer subscribes to a source for every substream, cancels block 1
+// of the next pieces, and receives all their blocks but those.
+func TestCancelledBlocksAreNotForwarded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	src := startNode(t, ctx, "127.0.1.160", Config{Role: wire.RoleSource, File: f})
+	a := attack(t, "127.0.1.161", src.addr, f.InfoHash())
+	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}},
+		&wire.Message{Type: wire.Subscribe, Mask: allSubstreams})
+	const size = 188 * 174 // 8 blocks
+	if err := publishSized(ctx, src, priv, 1000, true, size); err != nil {
+		t.Fatal(err)
+	}
+	a.readUntil(t, func(m *wire.Message) bool { return m.Type == wire.Tree && m.Mask == allSubstreams })
+	var cancels []*wire.Message
+	for n := uint32(1001); n <= 1005; n++ {
+		cancels = append(cancels, &wire.Message{Type: wire.Cancel, Number: n, Block: 1})
+	}
+	a.send(cancels...)
+	time.Sleep(200 * time.Millisecond) // the source has read them
+	for n := uint32(1001); n <= 1006; n++ {
+		if err := publishSized(ctx, src, priv, n, false, size); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocks := map[blockKey]bool{}
+	a.readUntil(t, func(m *wire.Message) bool {
+		if m.Type == wire.Piece {
+			blocks[blockKey{m.Number, m.Block}] = true
+		}
+		return blocks[blockKey{1006, 7}] // the last block forwarded
+	})
+	for n := uint32(1001); n <= 1006; n++ {
+		for i := range uint16(8) {
+			if cancelled := n <= 1005 && i == 1; blocks[blockKey{n, i}] == cancelled {
+				t.Errorf("piece %d block %d: forwarded %v, want %v", n, i, blocks[blockKey{n, i}], !cancelled)
+			}
+		}
+	}
+}
+
+// readUntil reads the node's messages until done says so, for at most 10 s.
+func (a *attacker) readUntil(t *testing.T, done func(*wire.Message) bool) {
+	t.Helper()
+	a.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		frame, err := wire.ReadFrame(a.nc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := wire.Decode(frame); err == nil && done(m) {
+			return
+		}
+	}
+}
+
+// A viewer that gets a block from one peer while it has asked another for it cancels it there:
+// two peers under the test's control hold a piece, the viewer asks them for its blocks, and when
+// the one not asked for a block sends it unasked, the one asked receives a CANCEL for it.
+func TestBlockGotElsewhereIsCancelled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	data := bytes.Repeat([]byte{7, 0x47}, 188*174/2) // 8 blocks
+	const n = 1000
+	h := wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
+	var peers []netip.AddrPort
+	conns := make(chan net.Conn, 2)
+	for _, ip := range []string{"127.0.1.171", "127.0.1.172"} {
+		ln, err := net.Listen("tcp", ip+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		peers = append(peers, netip.MustParseAddrPort(ln.Addr().String()))
+		go func() {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { nc.Close() })
+			if _, err := wire.ReadHandshake(nc); err != nil {
+				return
+			}
+			nc.Write(wire.Handshake{InfoHash: f.InfoHash(), PeerID: NewPeerID()}.Marshal())
+			var b []byte
+			b = (&wire.Message{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}, Header: h}).Append(b)
+			b = (&wire.Message{Type: wire.Unchoke}).Append(b)
+			nc.Write(b)
+			conns <- nc
+		}()
+	}
+	startNode(t, ctx, "127.0.1.170", Config{Role: wire.RoleViewer, File: f, Peers: peers})
+	a, b := &attacker{<-conns}, &attacker{<-conns}
+	type ask struct {
+		p *attacker
+		k blockKey
+	}
+	asked := make(chan ask, 2)
+	for _, p := range []*attacker{a, b} {
+		go func() { // reads until the viewer asks p for a block
+			p.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				frame, err := wire.ReadFrame(p.nc, nil)
+				if err != nil {
+					return
+				}
+				if m, _ := wire.Decode(frame); m.Type == wire.Request {
+					asked <- ask{p, blockKey{m.Number, m.Block}}
+					return
+				}
+			}
+		}()
+	}
+	var first ask
+	select {
+	case first = <-asked:
+	case <-ctx.Done():
+		t.Fatal("the viewer asked neither peer for a block")
+	}
+	p, k := first.p, first.k
+	other := map[*attacker]*attacker{a: b, b: a}[p]
+	bl := int(f.Info.BlockLength)
+	other.send(&wire.Message{Type: wire.Piece, Number: k.n, Block: k.block, Data: data[int(k.block)*bl : min(len(data), int(k.block+1)*bl)]})
+	p.readUntil(t, func(m *wire.Message) bool { return m.Type == wire.Cancel && m.Number == k.n && m.Block == k.block })
+}
