@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -135,34 +134,12 @@ func TestBlockGotElsewhereIsCancelled(t *testing.T) {
 	data := bytes.Repeat([]byte{7, 0x47}, 188*174/2) // 8 blocks
 	const n = 1000
 	h := wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
-	var peers []netip.AddrPort
-	conns := make(chan net.Conn, 2)
-	for _, ip := range []string{"127.0.1.171", "127.0.1.172"} {
-		ln, err := net.Listen("tcp", ip+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		peers = append(peers, netip.MustParseAddrPort(ln.Addr().String()))
-		go func() {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { nc.Close() })
-			if _, err := wire.ReadHandshake(nc); err != nil {
-				return
-			}
-			nc.Write(wire.Handshake{InfoHash: f.InfoHash(), PeerID: NewPeerID()}.Marshal())
-			var b []byte
-			b = (&wire.Message{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}, Header: h}).Append(b)
-			b = (&wire.Message{Type: wire.Unchoke}).Append(b)
-			nc.Write(b)
-			conns <- nc
-		}()
+	hello := func(int) []*wire.Message {
+		return []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}, Header: h}, {Type: wire.Unchoke}}
 	}
+	peers, conns := rawPeers(t, f.InfoHash(), hello, "127.0.1.171", "127.0.1.172")
 	startNode(t, ctx, "127.0.1.170", Config{Role: wire.RoleViewer, File: f, Peers: peers})
-	a, b := &attacker{<-conns}, &attacker{<-conns}
+	a, b := <-conns[0], <-conns[1]
 	type ask struct {
 		p *attacker
 		k blockKey

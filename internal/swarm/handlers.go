@@ -161,6 +161,11 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 	if known := buf.Header(h.Number); known != nil {
 		if !bytes.Equal(known.Marshal(), h.Marshal()) { // the one held was verified: this is not it
 			st.ban(p, BanForgedHeader, fmt.Errorf("header of piece %d differs from the verified one", h.Number))
+			return
+		}
+		if !asked && p.treeGiven != 0 && !p.fwdKnown { // a parent's first forward, after another parent's
+			st.forwarded(p, h.Number)
+			st.expectPushes(known, time.Now())
 		}
 		return
 	}

@@ -377,7 +377,15 @@ func (st *loopState) forwarded(p *peer, n uint32) {
 // asked of anyone unless late (pushOverdue). Older pieces are ones this node catches up with,
 // made before a parent took it.
 func (st *loopState) expectPushes(h *wire.PieceHeader, now time.Time) {
+	_, buf := st.s.File()
+	pc := buf.Incomplete(h.Number)
+	if pc == nil {
+		return
+	}
 	for i := range h.Blocks {
+		if pc.HasBlock(i) {
+			continue
+		}
 		s := i % wire.Substreams
 		if p := st.parent[s]; p != nil && p.treeGiven&(1<<s) != 0 && p.fwdKnown && h.Number >= p.fwdFrom {
 			st.reqs.expect(p, blockKey{h.Number, uint16(i)}, now)

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -71,4 +72,80 @@ func TestSubstreamTreesCarryTheStream(t *testing.T) {
 		}
 		cancel()
 	})
+}
+
+// A viewer expects each tree parent to forward the blocks of its substreams, though another
+// parent's copy of a piece's header came first: two peers under the test's control each grant
+// two substreams and forward a piece's header, the first one ahead; of the next piece, whose
+// header only the first one forwards, the viewer asks neither of them for any block before a
+// parent's patience runs out. (It took only the sender of the first copy of a header as
+// forwarding, and asked for the other parent's blocks at once, which then came twice.)
+func TestEveryParentIsExpectedToForward(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	data := bytes.Repeat([]byte{7, 0x47}, 188*174/2) // 8 blocks: two in each substream
+	header := func(n uint32) *wire.PieceHeader {
+		return wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
+	}
+	const start, watched = 1000, 1000 + startPieces + 1
+	first := header(start)
+	depths := [2][wire.Substreams]uint8{{1, 1, wire.NoDepth, wire.NoDepth}, {wire.NoDepth, wire.NoDepth, 1, 1}}
+	hello := func(i int) []*wire.Message {
+		return []*wire.Message{
+			{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: start, Last: start, Keyframe: start}, Header: first},
+			{Type: wire.Unchoke}, {Type: wire.Tree, Free: 8, Depths: depths[i]},
+		}
+	}
+	addrs, conns := rawPeers(t, f.InfoHash(), hello, "127.0.1.181", "127.0.1.182")
+	viewer := startNode(t, ctx, "127.0.1.180", Config{Role: wire.RoleViewer, File: f, Peers: addrs})
+	requests := make(chan wire.Message, 64)
+	var parents [2]*attacker
+	for i := range parents {
+		parents[i] = <-conns[i]
+		go func(p *attacker) { // grants what it is asked, and reports the block requests
+			for {
+				frame, err := wire.ReadFrame(p.nc, nil)
+				if err != nil {
+					return
+				}
+				m, _ := wire.Decode(frame)
+				switch m.Type {
+				case wire.Subscribe:
+					p.send(&wire.Message{Type: wire.Tree, Mask: m.Mask, Free: 8, Depths: depths[i], Reply: true})
+				case wire.Request:
+					if m.Number < watched { // answered: pieces before the one watched
+						bl := int(f.Info.BlockLength)
+						p.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data[int(m.Block)*bl : min(len(data), int(m.Block+1)*bl)]})
+						continue
+					}
+					requests <- *m
+				}
+			}
+		}(parents[i])
+	}
+	waitUntil(t, 10*time.Second, "both peers forward two substreams to the viewer, and its first piece came", func() (ok bool) {
+		viewer.sess.do(ctx, func(st *loopState) {
+			_, buf := st.s.File()
+			ok = st.depths() == [wire.Substreams]uint8{2, 2, 2, 2} && buf.Get(start) != nil
+		})
+		return ok
+	})
+	both := header(watched - 1) // not among the first pieces, which are asked of anyone at once
+	parents[0].send(&wire.Message{Type: wire.Header, Header: both})
+	time.Sleep(20 * time.Millisecond)
+	parents[1].send(&wire.Message{Type: wire.Header, Header: both})
+	time.Sleep(100 * time.Millisecond)
+	parents[0].send(&wire.Message{Type: wire.Header, Header: header(watched)})
+	timeout := time.After(minPatience - 100*time.Millisecond)
+	for {
+		select {
+		case m := <-requests:
+			if m.Number == watched {
+				t.Fatalf("block %d of the piece whose header one parent forwarded asked for before its parent's patience ran out", m.Block)
+			}
+		case <-timeout:
+			return
+		}
+	}
 }
