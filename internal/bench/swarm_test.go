@@ -24,6 +24,9 @@ func TestSwarmBenchCountsAgreeWithNodes(t *testing.T) {
 	if sent == 0 || math.Abs(float64(sent-received)) > 0.02*float64(sent)+64<<10 {
 		t.Fatalf("nodes sent %d bytes but received %d", sent, received)
 	}
+	if res.ViewersDuplicate < 0 || res.ViewersDuplicate >= res.ViewersDownloaded/2 {
+		t.Fatalf("viewers got %d duplicate media bytes of %d received", res.ViewersDuplicate, res.ViewersDownloaded)
+	}
 	if res.PlayerBytes == 0 || res.PlayerBytes > res.ServedToPlayers || float64(res.PlayerBytes) < 0.98*float64(res.ServedToPlayers)-64<<10 {
 		t.Fatalf("players read %d bytes, engines served %d", res.PlayerBytes, res.ServedToPlayers)
 	}

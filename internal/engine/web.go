@@ -59,12 +59,7 @@ func (n *Node) TransportFile() []byte {
 func (n *Node) Traffic() swarm.Stats {
 	var t swarm.Stats
 	for _, s := range n.sessionList() {
-		st := s.Stats()
-		t.Peers += st.Peers
-		t.Uploaded += st.Uploaded
-		t.Downloaded += st.Downloaded
-		t.UploadedMedia += st.UploadedMedia
-		t.DownloadedMedia += st.DownloadedMedia
+		t.Add(s.Stats())
 	}
 	return t
 }

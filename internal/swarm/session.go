@@ -89,6 +89,17 @@ type Stats struct {
 	DuplicateMedia  int64 // media received that was held already (part of DownloadedMedia)
 }
 
+// Add sums o into s.
+func (s *Stats) Add(o Stats) {
+	s.Peers += o.Peers
+	s.Uploaded += o.Uploaded
+	s.Downloaded += o.Downloaded
+	s.UploadedMedia += o.UploadedMedia
+	s.DownloadedMedia += o.DownloadedMedia
+	s.DroppedBlocks += o.DroppedBlocks
+	s.DuplicateMedia += o.DuplicateMedia
+}
+
 // Session is one stream on one node.
 type Session struct {
 	cfg Config
