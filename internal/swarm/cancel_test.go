@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"testing"
@@ -131,9 +130,8 @@ func TestBlockGotElsewhereIsCancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	f, priv := testFile(t)
-	data := bytes.Repeat([]byte{7, 0x47}, 188*174/2) // 8 blocks
 	const n = 1000
-	h := wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
+	data, h := signedPiece(f, priv, n, 188*174) // 8 blocks
 	hello := func(int) []*wire.Message {
 		return []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}, Header: h}, {Type: wire.Unchoke}}
 	}

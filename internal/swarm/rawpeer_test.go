@@ -1,9 +1,12 @@
 package swarm
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/aceswarm/aceswarm/internal/transport"
 	"github.com/aceswarm/aceswarm/internal/wire"
@@ -42,4 +45,11 @@ func rawPeers(t *testing.T, ih transport.InfoHash, hello func(i int) []*wire.Mes
 		}()
 	}
 	return addrs, conns
+}
+
+// signedPiece makes piece n (a keyframe piece) of size bytes (even) as f's source would sign it
+// with priv, and returns its data and header.
+func signedPiece(f *transport.File, priv ed25519.PrivateKey, n uint32, size int) ([]byte, *wire.PieceHeader) {
+	data := bytes.Repeat([]byte{7, 0x47}, size/2)
+	return data, wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
 }

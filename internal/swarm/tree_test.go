@@ -1,10 +1,10 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -84,9 +84,10 @@ func TestEveryParentIsExpectedToForward(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	f, priv := testFile(t)
-	data := bytes.Repeat([]byte{7, 0x47}, 188*174/2) // 8 blocks: two in each substream
+	data, _ := signedPiece(f, priv, 0, 188*174) // 8 blocks: two in each substream
 	header := func(n uint32) *wire.PieceHeader {
-		return wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
+		_, h := signedPiece(f, priv, n, len(data))
+		return h
 	}
 	const start, watched = 1000, 1000 + startPieces + 1
 	first := header(start)
@@ -147,5 +148,48 @@ func TestEveryParentIsExpectedToForward(t *testing.T) {
 		case <-timeout:
 			return
 		}
+	}
+}
+
+// A newcomer asks a relay for its first pieces, rather than a viewer whose home upload a crowd
+// of newcomers would queue up behind: a support node and a viewer under the test's control hold
+// the start piece, of four blocks (as many as a new peer may be asked at once), and the viewer
+// asks the support node for all four and the other viewer for none (with no preference, its
+// requests would go to both, the one with fewer in flight first).
+func TestFirstPiecesComeFromARelay(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f, priv := testFile(t)
+	const n = 1000
+	_, h := signedPiece(f, priv, n, 188*86) // 4 blocks
+	roles := []uint8{wire.RoleSupport, wire.RoleViewer}
+	hello := func(i int) []*wire.Message {
+		return []*wire.Message{{Type: wire.Hello, Role: roles[i], Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}}, {Type: wire.Unchoke}}
+	}
+	addrs, conns := rawPeers(t, f.InfoHash(), hello, "127.0.1.191", "127.0.1.192")
+	startNode(t, ctx, "127.0.1.190", Config{Role: wire.RoleViewer, File: f, Peers: addrs})
+	var asked [2]atomic.Int32
+	for i, c := range conns {
+		p := <-c
+		go func() { // answers GET_HEADER, counts the block requests
+			for {
+				frame, err := wire.ReadFrame(p.nc, nil)
+				if err != nil {
+					return
+				}
+				switch m, _ := wire.Decode(frame); m.Type {
+				case wire.GetHeader: // once both HELLOs are in: the viewer starts with both peers known
+					time.Sleep(200 * time.Millisecond)
+					p.send(&wire.Message{Type: wire.Header, Header: h})
+				case wire.Request:
+					asked[i].Add(1)
+				}
+			}
+		}()
+	}
+	waitUntil(t, 5*time.Second, "the viewer asks for the start piece's blocks", func() bool { return asked[0].Load()+asked[1].Load() > 0 })
+	time.Sleep(300 * time.Millisecond)
+	if a, b := asked[0].Load(), asked[1].Load(); a != 4 || b != 0 {
+		t.Fatalf("the newcomer asked the support node for %d blocks of its start piece and the other viewer for %d; want 4 and 0", a, b)
 	}
 }
