@@ -2,7 +2,7 @@ package swarm
 
 import "github.com/aceswarm/aceswarm/internal/wire"
 
-// CANCEL (docs/protocol.md, "Cancelling"): a node that got a block tells the others it asked
+// CANCEL (docs/protocol.md, Messages): a node that got a block tells the others it asked
 // for it, and its tree parent in the block's substream, that it holds it. Without it every block
 // a tree parent was late with, or that two peers were asked for, crossed a home uplink twice
 // (24% more blocks than the viewers needed, in a 50-viewer simulation).

@@ -93,7 +93,9 @@ func (c *conn) queue(m *wire.Message, fwd bool) bool {
 	case q <- m.Append(nil):
 		return true
 	case <-c.closed:
-		c.queued.take(k)
+		if m.Type == wire.Piece {
+			c.queued.take(k)
+		}
 		return false
 	default:
 	}
