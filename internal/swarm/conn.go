@@ -24,6 +24,7 @@ const (
 	idleTimeout   = 90 * time.Second
 	writeTimeout  = 30 * time.Second
 	handshakeWait = 10 * time.Second
+	unsentLimit   = 32 << 10 // bytes a peer socket may hold unsent (limitUnsent): two blocks
 )
 
 // errConnClosed ends a reader whose connection was closed from this side.
@@ -66,6 +67,7 @@ type event struct {
 }
 
 func newConn(nc net.Conn, id [20]byte, n *counters) *conn {
+	limitUnsent(nc)
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	return &conn{
 		nc: nc, r: bufio.NewReaderSize(nc, readBuffer), id: id, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()),
