@@ -7,50 +7,37 @@ import (
 
 // blockQueue is the set of blocks waiting in a connection's block queue, so that a CANCEL
 // (the peer got the block elsewhere meanwhile) drops one before it takes the uplink's time. The
-// session loop adds and cancels; the connection's writer takes each as it comes to it. It holds
-// at most sendQueue entries.
+// session loop adds and cancels; the connection's writer takes each as it comes to it, and skips
+// a frame whose block is no longer in the set. It holds at most sendQueue entries.
 type blockQueue struct {
 	mu   sync.Mutex
 	keys map[blockKey]queuedBlock
 }
 
 type queuedBlock struct {
-	size      int  // data bytes
-	fwd       bool // forwarded unasked, not an answer
-	cancelled bool
+	size int  // data bytes
+	fwd  bool // forwarded unasked, not an answer
 }
 
-// add notes block k queued; false if it is queued already (and not cancelled), not to be queued twice.
+// add notes block k queued; false if it is queued already, not to be queued twice.
 func (q *blockQueue) add(k blockKey, size int, fwd bool) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if b, ok := q.keys[k]; ok && !b.cancelled {
+	if _, ok := q.keys[k]; ok {
 		return false
 	}
 	q.keys[k] = queuedBlock{size: size, fwd: fwd}
 	return true
 }
 
-// take removes block k, as the writer comes to it (or as it failed to queue).
+// take removes block k and reports whether it was there: the writer writes a frame only if so
+// (else it was cancelled), and a frame that failed to queue gives its place back.
 func (q *blockQueue) take(k blockKey) (queuedBlock, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	b, ok := q.keys[k]
 	delete(q.keys, k)
 	return b, ok
-}
-
-// cancel marks block k, if it is still waiting, not to be written; it returns the block.
-func (q *blockQueue) cancel(k blockKey) (queuedBlock, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	b, ok := q.keys[k]
-	if !ok || b.cancelled {
-		return queuedBlock{}, false
-	}
-	b.cancelled = true
-	q.keys[k] = b
-	return b, true
 }
 
 // frameBlock is the block a queued PIECE frame carries (length, type, number, block, data).

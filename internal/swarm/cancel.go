@@ -40,13 +40,8 @@ func (st *loopState) cancelElsewhere(from *peer, k blockKey) {
 // onCancel: p holds block k. A copy still waiting in p's queue is not written (nor counted as
 // sent), and a block p's parent here gets later is not forwarded to it.
 func (st *loopState) onCancel(p *peer, k blockKey) {
-	if b, ok := p.c.queued.cancel(k); ok {
-		st.s.sentMedia.Add(int64(-b.size))
-		st.s.metrics.addMedia(p.role, false, -b.size)
-		p.uploaded -= int64(b.size)
-		if b.fwd {
-			st.s.metrics.forwarded.Add(int64(-b.size))
-		}
+	if b, ok := p.c.queued.take(k); ok { // still waiting: the writer will skip it
+		st.countSent(p, -b.size, b.fwd)
 	}
 	if p.treeTaken != 0 && st.nearEdge(k.n) && len(p.gotBlocks) < maxGotBlocks {
 		p.gotBlocks[k] = true

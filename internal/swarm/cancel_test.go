@@ -23,10 +23,10 @@ func TestCancelledBlockIsNotWritten(t *testing.T) {
 	if c.send(&wire.Message{Type: wire.Piece, Number: 2, Block: 1, Data: make([]byte, 100)}) {
 		t.Fatal("a block already waiting was queued again")
 	}
-	if b, ok := c.queued.cancel(blockKey{1, 1}); !ok || b.size != 100 {
+	if b, ok := c.queued.take(blockKey{1, 1}); !ok || b.size != 100 {
 		t.Fatalf("cancel of a waiting block: %+v %v", b, ok)
 	}
-	if _, ok := c.queued.cancel(blockKey{7, 1}); ok {
+	if _, ok := c.queued.take(blockKey{7, 1}); ok {
 		t.Fatal("cancel of a block never queued reported one")
 	}
 	go c.writeLoop()
@@ -125,19 +125,15 @@ func (a *attacker) readUntil(t *testing.T, done func(*wire.Message) bool) {
 
 // A viewer that gets a block from one peer while it has asked another for it cancels it there:
 // two peers under the test's control hold a piece, the viewer asks them for its blocks, and when
-// the one not asked for a block sends it unasked, the one asked receives a CANCEL for it.
+// the one not asked for a block sends it unasked, the one asked receives a CANCEL for it. The
+// copy the asked one sends anyway is counted as a duplicate.
 func TestBlockGotElsewhereIsCancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	f, priv := testFile(t)
-	const n = 1000
-	data, h := signedPiece(f, priv, n, 188*174) // 8 blocks
-	hello := func(int) []*wire.Message {
-		return []*wire.Message{{Type: wire.Hello, Role: wire.RoleSupport, Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}, Header: h}, {Type: wire.Unchoke}}
-	}
-	peers, conns := rawPeers(t, f.InfoHash(), hello, "127.0.1.171", "127.0.1.172")
-	startNode(t, ctx, "127.0.1.170", Config{Role: wire.RoleViewer, File: f, Peers: peers})
-	a, b := <-conns[0], <-conns[1]
+	data, h := signedPiece(f, priv, 1000, 188*174) // 8 blocks
+	viewer, peers := viewerAmong(t, ctx, f, h, true, []uint8{wire.RoleSupport, wire.RoleSupport}, "127.0.1.170", "127.0.1.171", "127.0.1.172")
+	a, b := peers[0], peers[1]
 	type ask struct {
 		p *attacker
 		k blockKey
@@ -166,7 +162,11 @@ func TestBlockGotElsewhereIsCancelled(t *testing.T) {
 	}
 	p, k := first.p, first.k
 	other := map[*attacker]*attacker{a: b, b: a}[p]
-	bl := int(f.Info.BlockLength)
-	other.send(&wire.Message{Type: wire.Piece, Number: k.n, Block: k.block, Data: data[int(k.block)*bl : min(len(data), int(k.block+1)*bl)]})
+	block := &wire.Message{Type: wire.Piece, Number: k.n, Block: k.block, Data: blockOf(f, data, k.block)}
+	other.send(block)
 	p.readUntil(t, func(m *wire.Message) bool { return m.Type == wire.Cancel && m.Number == k.n && m.Block == k.block })
+	p.send(block)
+	waitUntil(t, 5*time.Second, "the second copy counted as a duplicate", func() bool {
+		return viewer.sess.Metrics().DuplicateBytes == int64(len(block.Data)) && viewer.sess.Stats().DuplicateMedia == int64(len(block.Data))
+	})
 }

@@ -174,8 +174,8 @@ func (c *conn) writeLoop() {
 				return
 			case b = <-c.ctrl:
 			case b = <-c.out:
-				if q, ok := c.queued.take(frameBlock(b)); ok && q.cancelled {
-					continue // the peer got it elsewhere meanwhile
+				if _, ok := c.queued.take(frameBlock(b)); !ok {
+					continue // cancelled: the peer got it elsewhere meanwhile
 				}
 			case <-ka.C:
 				b = (&wire.Message{Type: wire.KeepAlive}).Append(nil)

@@ -215,10 +215,19 @@ func (st *loopState) sendBlock(p *peer, m *wire.Message, fwd bool) bool {
 	if !p.c.queue(m, fwd) {
 		return false
 	}
-	st.s.sentMedia.Add(int64(len(m.Data)))
-	p.uploaded += int64(len(m.Data))
-	st.s.metrics.addMedia(p.role, false, len(m.Data))
+	st.countSent(p, len(m.Data), fwd)
 	return true
+}
+
+// countSent counts n bytes of media queued for p (forwarded unasked to a tree child, if fwd);
+// a negative n takes back a block a CANCEL dropped from the queue.
+func (st *loopState) countSent(p *peer, n int, fwd bool) {
+	st.s.sentMedia.Add(int64(n))
+	p.uploaded += int64(n)
+	st.s.metrics.addMedia(p.role, false, n)
+	if fwd {
+		st.s.metrics.forwarded.Add(int64(n))
+	}
 }
 
 func (st *loopState) onPiece(p *peer, m *wire.Message) {

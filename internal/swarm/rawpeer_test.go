@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"net"
 	"net/netip"
@@ -52,4 +53,32 @@ func rawPeers(t *testing.T, ih transport.InfoHash, hello func(i int) []*wire.Mes
 func signedPiece(f *transport.File, priv ed25519.PrivateKey, n uint32, size int) ([]byte, *wire.PieceHeader) {
 	data := bytes.Repeat([]byte{7, 0x47}, size/2)
 	return data, wire.NewHeader(priv, f.InfoHash(), n, time.Now().UnixMilli(), 0, data, int(f.Info.BlockLength))
+}
+
+// viewerAmong starts a viewer at viewerIP whose peers are peers under the test's control at ips,
+// of roles, each claiming piece h (a keyframe piece, its header in the HELLO if withHeader) and
+// unchoking the viewer; it returns the viewer and the peers as they connect, in the order of ips.
+func viewerAmong(t *testing.T, ctx context.Context, f *transport.File, h *wire.PieceHeader, withHeader bool, roles []uint8, viewerIP string, ips ...string) (*testNode, []*attacker) {
+	t.Helper()
+	n := h.Number
+	hello := func(i int) []*wire.Message {
+		m := &wire.Message{Type: wire.Hello, Role: roles[i], Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}}
+		if withHeader {
+			m.Header = h
+		}
+		return []*wire.Message{m, {Type: wire.Unchoke}}
+	}
+	addrs, conns := rawPeers(t, f.InfoHash(), hello, ips...)
+	viewer := startNode(t, ctx, viewerIP, Config{Role: wire.RoleViewer, File: f, Peers: addrs})
+	var peers []*attacker
+	for _, c := range conns {
+		peers = append(peers, <-c)
+	}
+	return viewer, peers
+}
+
+// blockOf is block i of a piece's data, in f's block length.
+func blockOf(f *transport.File, data []byte, i uint16) []byte {
+	bl := int(f.Info.BlockLength)
+	return data[int(i)*bl : min(len(data), int(i+1)*bl)]
 }

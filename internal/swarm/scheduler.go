@@ -254,11 +254,6 @@ var tierWait = [3]time.Duration{0, 700 * time.Millisecond, 1000 * time.Milliseco
 // better tier could still get the piece soon (see tierWait); s is the substream of the block to
 // ask for, or -1 for the header.
 func (st *loopState) pick(n uint32, s int) *peer {
-	if n-st.start < startPieces && st.s.cfg.Role == wire.RoleViewer {
-		if r := st.relayFor(n); r != nil { // a newcomer's first pieces (relayFor)
-			return r
-		}
-	}
 	if st.late(n, s) { // the player needs it soon: whoever answers soonest
 		return st.soonest(n, nil, false)
 	}
@@ -276,9 +271,7 @@ func (st *loopState) pick(n uint32, s int) *peer {
 		if p.inFlight() >= p.flow.limit() || !p.has(n) {
 			continue
 		}
-		if best[t] == nil || p.flow.expect(p.inFlight()) < best[t].flow.expect(best[t].inFlight()) {
-			best[t] = p
-		}
+		best[t] = sooner(best[t], p)
 	}
 	age := now.Sub(st.seenAt(n))
 	for t, p := range best {
@@ -349,20 +342,4 @@ func (st *loopState) headerDone(n uint32) {
 		r.p.headers--
 		delete(st.hdrPending, n)
 	}
-}
-
-// relayFor is the usable support or startup node holding piece n that should answer soonest,
-// for a viewer's first startPieces: its player waits for them, and in a crowd of newcomers (a
-// stream's start, a match's kick-off) every viewer that holds them has a home upload that the
-// others' requests queue behind, where a relay's is large. With the viewers asked as readily,
-// 200 newcomers at a stream's start got their first piece 3.7 s after joining (p95, in the
-// simulation); asking relays first, 2.1 s.
-func (st *loopState) relayFor(n uint32) *peer {
-	var best *peer
-	for _, p := range st.peers {
-		if isRelay(p.role) && p.has(n) && st.usable(p) && (best == nil || p.flow.expect(p.inFlight()) < best.flow.expect(best.inFlight())) {
-			best = p
-		}
-	}
-	return best
 }

@@ -418,9 +418,7 @@ func (st *loopState) forwardBlock(n uint32, i int, data []byte, from *peer) {
 	st.kids = kids
 	m := &wire.Message{Type: wire.Piece, Number: n, Block: uint16(i), Data: data}
 	for _, p := range kids {
-		if st.sendBlock(p, m, true) {
-			st.s.metrics.forwarded.Add(int64(len(data)))
-		}
+		st.sendBlock(p, m, true)
 	}
 }
 

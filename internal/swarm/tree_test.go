@@ -116,8 +116,7 @@ func TestEveryParentIsExpectedToForward(t *testing.T) {
 					p.send(&wire.Message{Type: wire.Tree, Mask: m.Mask, Free: 8, Depths: depths[i], Reply: true})
 				case wire.Request:
 					if m.Number < watched { // answered: pieces before the one watched
-						bl := int(f.Info.BlockLength)
-						p.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: data[int(m.Block)*bl : min(len(data), int(m.Block+1)*bl)]})
+						p.send(&wire.Message{Type: wire.Piece, Number: m.Number, Block: m.Block, Data: blockOf(f, data, m.Block)})
 						continue
 					}
 					requests <- *m
@@ -160,17 +159,10 @@ func TestFirstPiecesComeFromARelay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f, priv := testFile(t)
-	const n = 1000
-	_, h := signedPiece(f, priv, n, 188*86) // 4 blocks
-	roles := []uint8{wire.RoleSupport, wire.RoleViewer}
-	hello := func(i int) []*wire.Message {
-		return []*wire.Message{{Type: wire.Hello, Role: roles[i], Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}}, {Type: wire.Unchoke}}
-	}
-	addrs, conns := rawPeers(t, f.InfoHash(), hello, "127.0.1.191", "127.0.1.192")
-	startNode(t, ctx, "127.0.1.190", Config{Role: wire.RoleViewer, File: f, Peers: addrs})
+	_, h := signedPiece(f, priv, 1000, 188*86) // 4 blocks
+	_, peers := viewerAmong(t, ctx, f, h, false, []uint8{wire.RoleSupport, wire.RoleViewer}, "127.0.1.190", "127.0.1.191", "127.0.1.192")
 	var asked [2]atomic.Int32
-	for i, c := range conns {
-		p := <-c
+	for i, p := range peers {
 		go func() { // answers GET_HEADER, counts the block requests
 			for {
 				frame, err := wire.ReadFrame(p.nc, nil)
