@@ -237,6 +237,9 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 		return err
 	}
 	r.run("source", src, nil)
+	// The source stops reading when the run ends; a write blocked on the pipe then must not keep
+	// the synthetic stream, and with it the run, from ending.
+	context.AfterFunc(r.ctx, func() { pr.CloseWithError(r.ctx.Err()) })
 	r.wg.Go(func() {
 		synth := synth.New(r.cfg.Bitrate)
 		streamBytes.Store(0)

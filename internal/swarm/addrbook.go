@@ -4,20 +4,25 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
 const (
 	maxBackoff  = 30 * time.Second
 	maxKnown    = 1000
 	goodRetries = 8
+	refuseWait  = 4 * time.Second
 )
 
 // addrBook is the addresses a node may dial for one stream, with what it knows of each. It holds
 // at most maxKnown. An address that never answered is forgotten at its first failed dial
-// (trackers and PEX hand live peers out again), and a full book makes room for a new address by
-// forgetting the worst one that never answered (most failed dials, then the oldest); addresses
-// that answered a handshake for the stream (good), startup nodes, addresses the transport file or
-// the node's settings name, and addresses being dialed are kept. Dialing goes by startup nodes,
+// (trackers and PEX hand live peers out again), and so is a viewer that answered before (it left
+// the stream); a full book makes room for a new address by forgetting the worst one that never
+// answered (most failed dials, then the oldest); addresses that answered a handshake for the
+// stream (good), startup nodes, addresses the transport file or the node's settings name, and
+// addresses being dialed are kept. A node that ends our connection before HELLO (full) waits
+// refuseWait, doubling. Dialing goes by startup nodes,
 // then named addresses (the transport file is authenticated by the infohash), then good ones,
 // then those learned from the most sources, then the fewest failures, so that junk pushed by PEX
 // or a polluted tracker cannot starve a newcomer. The session loop owns it.
@@ -35,6 +40,8 @@ type knownAddr struct {
 	startup bool // a startup node: dialed before other peers
 	named   bool // named by the transport file (a tracker's IP:port) or the node's settings: dialed next
 	good    bool // it answered a handshake for this stream
+	server  bool // it said HELLO as a source, support or startup node
+	refused int  // connections it ended before HELLO since it last said HELLO
 	sources int  // how many times it was learned (trackers, PEX, the transport file)
 	learned time.Time
 }
@@ -44,11 +51,11 @@ func newAddrBook(self netip.AddrPort) *addrBook {
 }
 
 // backoff is how long to wait before dialing again after a failure: 2 s, doubling, at most
-// maxBackoff; an address that answered before (a node restarting, most likely) is tried every
-// second for its first goodRetries failures.
+// maxBackoff; a server, startup or named node that answered before (restarting, most likely) is
+// tried every second for its first goodRetries failures.
 func (k *knownAddr) backoff() time.Duration {
 	exp := k.fails
-	if k.good {
+	if k.good && !k.viewer() {
 		if exp <= goodRetries {
 			return time.Second
 		}
@@ -58,6 +65,9 @@ func (k *knownAddr) backoff() time.Duration {
 }
 
 func (k *knownAddr) kept() bool { return k.good || k.startup || k.named }
+
+// viewer tells whether the address is only a peer that answered: no server, startup or named node.
+func (k *knownAddr) viewer() bool { return !k.server && !k.startup && !k.named }
 
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 
@@ -139,17 +149,22 @@ func (b *addrBook) compact() {
 	b.m, b.peak = m, len(m)
 }
 
-// candidates lists, best first, the addresses that may be dialed now: not being dialed, not our
-// own, not backing off, and not refused by skip (banned, connected, not on a download list).
-func (b *addrBook) candidates(now time.Time, skip func(netip.AddrPort) bool) []netip.AddrPort {
-	var out []netip.AddrPort
+// candidates lists, best first, at most limit addresses that may be dialed now: not being
+// dialed, not our own, not backing off, and not refused by skip (banned, connected, not on a
+// download list).
+func (b *addrBook) candidates(now time.Time, skip func(netip.AddrPort) bool, limit int) []netip.AddrPort {
+	type cand struct {
+		a netip.AddrPort
+		k *knownAddr
+	}
+	var cs []cand
 	for a, k := range b.m {
 		if !k.self && !b.dialing[a] && !now.Before(k.next) && !skip(a) {
-			out = append(out, a)
+			cs = append(cs, cand{a, k})
 		}
 	}
-	slices.SortFunc(out, func(x, y netip.AddrPort) int {
-		kx, ky := b.m[x], b.m[y]
+	slices.SortFunc(cs, func(x, y cand) int {
+		kx, ky := x.k, y.k
 		if c := boolInt(ky.startup) - boolInt(kx.startup); c != 0 {
 			return c
 		}
@@ -164,6 +179,10 @@ func (b *addrBook) candidates(now time.Time, skip func(netip.AddrPort) bool) []n
 		}
 		return kx.fails - ky.fails
 	})
+	out := make([]netip.AddrPort, 0, min(limit, len(cs)))
+	for _, c := range cs[:min(limit, len(cs))] {
+		out = append(out, c.a)
+	}
 	return out
 }
 
@@ -173,13 +192,14 @@ func (b *addrBook) dialStarted(a netip.AddrPort) { b.dialing[a] = true }
 // inFlight is how many dials are in progress.
 func (b *addrBook) inFlight() int { return len(b.dialing) }
 
-// failed notes a failed dial: an address never answered is forgotten, one kept backs off.
+// failed notes a failed dial: an address never answered, or a viewer's, is forgotten; a server,
+// startup or named node backs off.
 func (b *addrBook) failed(a netip.AddrPort, now time.Time) {
 	delete(b.dialing, a)
 	k := b.m[a]
 	switch {
 	case k == nil:
-	case !k.kept():
+	case !k.kept(), k.viewer():
 		delete(b.m, a)
 	default:
 		k.fails++
@@ -197,6 +217,23 @@ func (b *addrBook) answered(a netip.AddrPort, ours bool, now time.Time) {
 		k.self = true
 	default:
 		k.fails, k.next, k.good = 0, now.Add(time.Second), true
+	}
+}
+
+// refusedUs notes that a, dialed, ended the connection before saying HELLO: it is full (or
+// broken). It is dialed again after refuseWait, doubling with each refusal in a row, at most
+// maxBackoff; without this a node short of peers redialed every full node it knew each second.
+func (b *addrBook) refusedUs(a netip.AddrPort, now time.Time) {
+	if k := b.get(a); k != nil {
+		k.refused++
+		k.next = now.Add(min(maxBackoff, refuseWait<<min(k.refused-1, 5)))
+	}
+}
+
+// welcomed notes that a, dialed, said HELLO as role.
+func (b *addrBook) welcomed(a netip.AddrPort, role uint8) {
+	if k := b.get(a); k != nil {
+		k.refused, k.server = 0, role != wire.RoleViewer
 	}
 }
 

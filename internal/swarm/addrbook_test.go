@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
 func addr(i int) netip.AddrPort {
@@ -38,7 +40,7 @@ func TestAddrBookBoundsAndForgets(t *testing.T) {
 		}
 	}
 	peak := b.peak
-	for _, a := range b.candidates(now, none) {
+	for _, a := range b.candidates(now, none, maxKnown) {
 		b.dialStarted(a)
 		if b.get(a).kept() {
 			b.answered(a, false, now)
@@ -67,7 +69,7 @@ func TestAddrBookOrder(t *testing.T) {
 	b.answered(addr(15), true, now) // it was us
 	b.add([]netip.AddrPort{addr(16), addr(17)}, now)
 	b.dialStarted(addr(16))
-	got := b.candidates(now, func(a netip.AddrPort) bool { return a == addr(17) })
+	got := b.candidates(now, func(a netip.AddrPort) bool { return a == addr(17) }, maxKnown)
 	want := []netip.AddrPort{addr(14), addr(13), addr(12), addr(11), addr(10)}
 	if !slices.Equal(got, want) {
 		t.Fatalf("order %v, want %v", got, want)
@@ -107,4 +109,42 @@ func scale(secs []time.Duration) []time.Duration {
 		out[i] = s * time.Second
 	}
 	return out
+}
+
+// A node that ends our connection before HELLO waits 4 s, doubling to 30 s, until it says HELLO;
+// a viewer that answered before and now fails a dial has left and is forgotten, unlike a server,
+// which is retried every second.
+func TestAddrBookRefusedAndGone(t *testing.T) {
+	now := time.Now()
+	b := newAddrBook(addr(0))
+	b.add([]netip.AddrPort{addr(1), addr(2), addr(3)}, now)
+	var waits []time.Duration
+	for range 5 {
+		b.dialStarted(addr(1))
+		b.answered(addr(1), false, now)
+		b.refusedUs(addr(1), now)
+		waits = append(waits, b.get(addr(1)).next.Sub(now))
+	}
+	if want := []time.Duration{4, 8, 16, 30, 30}; !slices.Equal(waits, scale(want)) {
+		t.Fatalf("refusals wait %v", waits)
+	}
+	b.welcomed(addr(1), wire.RoleViewer)
+	b.refusedUs(addr(1), now)
+	if d := b.get(addr(1)).next.Sub(now); d != refuseWait {
+		t.Fatalf("after HELLO a refusal waits %v", d)
+	}
+	for _, a := range []netip.AddrPort{addr(2), addr(3)} {
+		b.dialStarted(a)
+		b.answered(a, false, now)
+	}
+	b.welcomed(addr(2), wire.RoleViewer)
+	b.welcomed(addr(3), wire.RoleSupport)
+	b.failed(addr(2), now)
+	b.failed(addr(3), now)
+	if b.get(addr(2)) != nil {
+		t.Fatal("a viewer gone is kept")
+	}
+	if d := b.get(addr(3)).next.Sub(now); d != time.Second {
+		t.Fatalf("a support node gone waits %v, want 1s", d)
+	}
 }

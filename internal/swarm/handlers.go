@@ -97,6 +97,9 @@ func (st *loopState) onHello(p *peer, m *wire.Message) {
 		return
 	}
 	p.hello, p.role, p.window = true, m.Role, m.Window
+	if p.dialed {
+		st.book.welcomed(p.listen, m.Role)
+	}
 	if !p.listen.IsValid() && m.Port != 0 {
 		p.listen = netip.AddrPortFrom(p.c.remote.Addr(), m.Port)
 		p.mayDownload = st.mayDownloadFrom(p.listen)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -18,6 +19,7 @@ const (
 	pexFirst       = 2 * time.Second
 	pexEvery       = 30 * time.Second
 	startupRevisit = 2 * time.Minute
+	idleRevisit    = time.Minute
 )
 
 // loopState is everything the Run goroutine owns.
@@ -28,7 +30,8 @@ type loopState struct {
 
 	peers       map[[20]byte]*peer
 	byConn      map[*conn]*peer
-	book        *addrBook // addresses to dial (addrbook.go)
+	book        *addrBook     // addresses to dial (addrbook.go)
+	dialPace    *rate.Limiter // how fast to connect to them (dial.go)
 	banned      map[netip.Addr]time.Time
 	reqs        reqTable // block requests in flight (reqtable.go)
 	hdrPending  map[uint32]reqInfo
@@ -58,7 +61,7 @@ func (st *loopState) init(s *Session, ctx context.Context, wg *sync.WaitGroup) {
 		peers: map[[20]byte]*peer{}, byConn: map[*conn]*peer{},
 		banned: map[netip.Addr]time.Time{}, reqs: newReqTable(),
 		hdrPending: map[uint32]reqInfo{}, edgeAsked: map[uint32]reqInfo{}, metaAsked: map[*peer]bool{}, seen: map[uint32]time.Time{},
-		book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)),
+		book: newAddrBook(netip.AddrPortFrom(s.cfg.Bind, s.cfg.ListenPort)), dialPace: rate.NewLimiter(dialsFilling, dialBurst),
 	}
 }
 
@@ -164,8 +167,14 @@ func (st *loopState) dropPeer(p *peer) {
 	st.reqs.clearPeer(p)
 	st.dropTree(p)
 	st.s.npeers.Store(int64(len(st.peers)))
-	if p.role == wire.RoleStartup && p.downloaded > 0 {
-		st.book.revisitAfter(p.listen, time.Now().Add(startupRevisit)) // it served our start; leave its slot to newcomers
+	now := time.Now()
+	switch {
+	case p.dialed && !p.hello:
+		st.book.refusedUs(p.listen, now) // full, most likely
+	case p.role == wire.RoleStartup && p.downloaded > 0:
+		st.book.revisitAfter(p.listen, now.Add(startupRevisit)) // it served our start; leave its slot to newcomers
+	case p.hello && now.Sub(p.usefulAt) > uselessAfter:
+		st.book.revisitAfter(p.listen, now.Add(idleRevisit)) // of no use either way: a full node gave its slot away
 	}
 	if p.unchoked {
 		st.fillSlots()
