@@ -119,6 +119,7 @@ const Prebuffer = time.Second
 // playback is the result of playing a viewer's frames in real time from a small buffer.
 type playback struct {
 	onTime, expected int
+	skipped          int // frames that never came (part of expected)
 	stalls           int
 	stallTime        time.Duration
 	firstStall       time.Time // when the first stall began
@@ -158,6 +159,7 @@ func simulate(frames []frame, end time.Time, grace time.Duration) playback {
 			break
 		}
 		pb.expected += int(f.seq - prev) // skipped frames are expected too
+		pb.skipped += int(f.seq - prev - 1)
 		prev = f.seq
 		if f.arrived.After(due) {
 			if pb.stalls == 0 {

@@ -67,7 +67,8 @@ type SwarmResult struct {
 	PlayerBytes        int64 `json:"player_bytes"`
 	ServedToPlayers    int64 `json:"served_to_players_bytes"`
 
-	// StalledPlayers details every player that stalled, to tell joiners from stayers.
+	// StalledPlayers details every player that stalled or missed frames, to tell joiners from
+	// stayers.
 	StalledPlayers []StalledPlayer `json:"stalled_players"`
 
 	Timeline []TimePoint `json:"-"`
@@ -81,6 +82,7 @@ type StalledPlayer struct {
 	Stalls     int     `json:"stalls"`
 	Seconds    float64 `json:"stall_seconds"`
 	Continuity float64 `json:"continuity"`
+	Skipped    int     `json:"skipped_frames"` // frames it never got: the stream jumped past them
 }
 
 // TimePoint is one second of the run, for the plot.
@@ -199,7 +201,7 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 		n++
 		res.Stalls.Count += pb.stalls
 		res.Stalls.Seconds += pb.stallTime.Seconds()
-		if pb.stalls > 0 {
+		if pb.stalls > 0 || pb.skipped > 0 {
 			res.StalledPlayers = append(res.StalledPlayers, r.stalled(p, stopped, pb, c))
 		}
 		lags = append(lags, pb.lags...)
@@ -217,11 +219,14 @@ func (r *run) playerFigures(res *SwarmResult, players []*player, end time.Time) 
 func (r *run) stalled(p *player, stopped time.Time, pb playback, continuity float64) StalledPlayer {
 	since := func(t time.Time) float64 { return round3(t.Sub(r.start).Seconds()) }
 	sp := StalledPlayer{
-		Joined: since(p.requested), FirstStall: since(pb.firstStall), Stalls: pb.stalls,
-		Seconds: round3(pb.stallTime.Seconds()), Continuity: round3(continuity),
+		Joined: since(p.requested), Stalls: pb.stalls,
+		Seconds: round3(pb.stallTime.Seconds()), Continuity: round3(continuity), Skipped: pb.skipped,
 	}
 	if !stopped.IsZero() {
 		sp.Left = since(stopped)
+	}
+	if pb.stalls > 0 {
+		sp.FirstStall = since(pb.firstStall)
 	}
 	return sp
 }

@@ -91,7 +91,7 @@ func TestPlaybackModel(t *testing.T) {
 	}
 	frames = append(frames[:80], frames[81:]...) // frame 80 never comes
 	pb := simulate(frames, base.Add(10*time.Second), 0)
-	if pb.expected != 100 || pb.onTime != 98 || pb.stalls != 1 || pb.stallTime < 900*time.Millisecond || pb.stallTime > 1100*time.Millisecond {
+	if pb.expected != 100 || pb.onTime != 98 || pb.skipped != 1 || pb.stalls != 1 || pb.stallTime < 900*time.Millisecond || pb.stallTime > 1100*time.Millisecond {
 		t.Fatalf("playback %+v", pb)
 	}
 	if len(pb.lags) == 0 || pb.lags[0] < 1.9 || pb.lags[0] > 2.1 {

@@ -175,8 +175,8 @@ func printSwarm(w io.Writer, r *bench.SwarmResult) {
 		if p.Left > 0 {
 			left = fmt.Sprintf("left at %.1fs", p.Left)
 		}
-		fmt.Fprintf(w, "  stalled player       joined %.1fs, %s; first stall %.1fs; %d stalls, %.1fs; continuity %.4f\n",
-			p.Joined, left, p.FirstStall, p.Stalls, p.Seconds, p.Continuity)
+		fmt.Fprintf(w, "  stalled player       joined %.1fs, %s; first stall %.1fs; %d stalls, %.1fs; %d frames skipped; continuity %.4f\n",
+			p.Joined, left, p.FirstStall, p.Stalls, p.Seconds, p.Skipped, p.Continuity)
 	}
 }
 
