@@ -199,7 +199,7 @@ func (b *addrBook) failed(a netip.AddrPort, now time.Time) {
 	k := b.m[a]
 	switch {
 	case k == nil:
-	case !k.kept(), k.viewer():
+	case k.viewer(): // never answered (so not kept), or a viewer that left
 		delete(b.m, a)
 	default:
 		k.fails++

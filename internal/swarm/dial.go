@@ -18,10 +18,10 @@ const dialTimeout = 3 * time.Second
 // Dial pacing: a node with fewer than half its peer limit makes up to dialBurst connections at
 // once, then dialsFilling a second; one with at least half, dialsTopping a second. Only a dial
 // that gets a handshake takes a turn (a dial in flight holds one), so that junk addresses, where
-// nothing listens or answers, are tried and forgotten at once. Where open slots are scarce (many NATed
-// viewers, every node short of its limit) the connections of nodes that never stop looking, to
-// nodes that are full and close them, would otherwise take the CPU of everyone they reach: 300
-// viewers of --profile home dialed 1,600 times a second.
+// nothing listens or answers, are tried and forgotten at once. Where open slots are scarce (many
+// NATed viewers, every node short of its limit) the connections of nodes that never stop
+// looking, to nodes that are full and close them, would otherwise take the CPU of everyone they
+// reach: 300 viewers of --profile home dialed 1,600 times a second.
 var (
 	dialsFilling = rate.Every(time.Second)
 	dialsTopping = rate.Every(2 * time.Second)
@@ -68,8 +68,8 @@ func trackerHosts(urls []string) []netip.AddrPort {
 	return out
 }
 
-// dialMore dials known addresses, best first, until the peer limit; with a download list, only
-// those.
+// dialMore dials known addresses, best first, until the peer limit, at the dial pace; with a
+// download list, only those.
 func (st *loopState) dialMore() {
 	pace := dialsFilling
 	if 2*len(st.peers) >= st.s.cfg.MaxPeers {
