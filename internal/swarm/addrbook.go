@@ -50,19 +50,22 @@ func newAddrBook(self netip.AddrPort) *addrBook {
 	return &addrBook{self: self, m: map[netip.AddrPort]*knownAddr{}, dialing: map[netip.AddrPort]bool{}}
 }
 
-// backoff is how long to wait before dialing again after a failure: 2 s, doubling, at most
-// maxBackoff; a server, startup or named node that answered before (restarting, most likely) is
-// tried every second for its first goodRetries failures.
+// backoff is how long to wait before dialing a kept address again after a failure (a viewer's is
+// forgotten instead): 2 s, doubling, at most maxBackoff; one that answered before (a node
+// restarting, most likely) is tried every second for its first goodRetries failures.
 func (k *knownAddr) backoff() time.Duration {
 	exp := k.fails
-	if k.good && !k.viewer() {
+	if k.good {
 		if exp <= goodRetries {
 			return time.Second
 		}
 		exp -= goodRetries
 	}
-	return min(maxBackoff, time.Second<<min(exp, 5))
+	return doubled(time.Second, exp)
 }
+
+// doubled is base doubled n times, at most maxBackoff.
+func doubled(base time.Duration, n int) time.Duration { return min(maxBackoff, base<<min(n, 5)) }
 
 func (k *knownAddr) kept() bool { return k.good || k.startup || k.named }
 
@@ -226,7 +229,7 @@ func (b *addrBook) answered(a netip.AddrPort, ours bool, now time.Time) {
 func (b *addrBook) refusedUs(a netip.AddrPort, now time.Time) {
 	if k := b.get(a); k != nil {
 		k.refused++
-		k.next = now.Add(min(maxBackoff, refuseWait<<min(k.refused-1, 5)))
+		k.next = now.Add(doubled(refuseWait, k.refused-1))
 	}
 }
 

@@ -78,6 +78,9 @@ var (
 // useful notes that p did something useful now.
 func (p *peer) useful(now time.Time) { p.usefulAt = now }
 
+// idle tells whether p has done nothing useful for uselessAfter.
+func (p *peer) idle(now time.Time) bool { return now.Sub(p.usefulAt) > uselessAfter }
+
 // dropSilent drops the peers that sent no HELLO within helloWait.
 func (st *loopState) dropSilent(now time.Time) {
 	for _, p := range st.peers {
@@ -96,7 +99,7 @@ func (st *loopState) idlest(now time.Time) *peer {
 		if len(st.s.cfg.DownloadFrom) > 0 && st.mayDownloadFrom(p.listen) {
 			continue
 		}
-		if now.Sub(p.usefulAt) > uselessAfter && (victim == nil || p.usefulAt.Before(victim.usefulAt)) {
+		if p.idle(now) && (victim == nil || p.usefulAt.Before(victim.usefulAt)) {
 			victim = p
 		}
 	}

@@ -173,7 +173,7 @@ func (st *loopState) dropPeer(p *peer) {
 		st.book.refusedUs(p.listen, now) // full, most likely
 	case p.role == wire.RoleStartup && p.downloaded > 0:
 		st.book.revisitAfter(p.listen, now.Add(startupRevisit)) // it served our start; leave its slot to newcomers
-	case p.hello && now.Sub(p.usefulAt) > uselessAfter:
+	case p.hello && p.idle(now):
 		st.book.revisitAfter(p.listen, now.Add(idleRevisit)) // of no use either way: a full node gave its slot away
 	}
 	if p.unchoked {
