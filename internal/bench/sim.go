@@ -194,7 +194,8 @@ func (s *sim) startViewer() error {
 	if err != nil {
 		return err
 	}
-	s.run.run("viewer", n, &player{open: n.stream})
+	delay := s.cfg.LiveDelay
+	s.run.run("viewer", n, &player{open: func(ctx context.Context) (io.ReadCloser, error) { return n.stream(ctx, delay) }})
 	return nil
 }
 
@@ -262,8 +263,9 @@ func (n *simNode) PlayerBytes() int64   { return n.served.Load() }
 func (n *simNode) Addr() netip.AddrPort { return n.addr }
 
 // stream opens the player's stream: the live buffer from its newest complete keyframe piece on,
-// jumping ahead when it falls as far behind as the engine's players do.
-func (n *simNode) stream(ctx context.Context) (io.ReadCloser, error) {
+// jumping ahead when it falls as far behind as the engine's players do, paced delay behind the
+// live edge as the engine paces its players (0: not paced).
+func (n *simNode) stream(ctx context.Context, delay time.Duration) (io.ReadCloser, error) {
 	select {
 	case <-n.sess.Ready():
 	case <-ctx.Done():
@@ -272,13 +274,20 @@ func (n *simNode) stream(ctx context.Context) (io.ReadCloser, error) {
 	_, buf := n.sess.File()
 	rd := buf.NewReader()
 	rd.SetMaxLag(enginePlayback.DefaultMaxLag)
-	return &pieceStream{ctx: ctx, rd: rd, served: &n.served}, nil
+	p := &pieceStream{ctx: ctx, rd: rd, served: &n.served}
+	if delay > 0 {
+		p.pace = func(t int64) time.Time { return n.sess.PlayAt(t, delay) }
+	}
+	return p, nil
 }
 
-// pieceStream reads pieces from a live buffer reader as one byte stream.
+// pieceStream reads pieces from a live buffer reader as one byte stream. With a pace, a piece
+// other than the one it starts (or restarts, after a gap) at waits for its time, as
+// fanout.Client paces an engine's players.
 type pieceStream struct {
 	ctx    context.Context
 	rd     *livebuf.Reader
+	pace   func(t int64) time.Time
 	rest   []byte
 	served *atomic.Int64
 }
@@ -289,12 +298,33 @@ func (p *pieceStream) Read(b []byte) (int, error) {
 		if err != nil {
 			return 0, io.EOF
 		}
+		if p.pace != nil && !c.Gap {
+			if err := sleepUntil(p.ctx, p.pace(c.Header.Time)); err != nil {
+				return 0, io.EOF
+			}
+		}
 		p.rest = c.Data
 	}
 	k := copy(b, p.rest)
 	p.rest = p.rest[k:]
 	p.served.Add(int64(k))
 	return k, nil
+}
+
+// sleepUntil waits until t (at once when t has passed) or ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (p *pieceStream) Close() error { return nil }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	enginePlayback "github.com/aceswarm/aceswarm/internal/playback"
 )
 
 // The simulation's knobs, for runs at scale (docs/benchmarks.md, Simulation):
@@ -19,6 +21,7 @@ var (
 	simProfile  = flag.String("sim.profile", "home", "network and churn preset: home, or none for unshaped links")
 	simBitrate  = flag.Int("sim.bitrate", 2_000_000, "stream bitrate, bits per second")
 	simPeers    = flag.Int("sim.peers", 0, "each viewer's peer limit (0: the engine's 50)")
+	simDelay    = flag.Duration("sim.delay", enginePlayback.DefaultLiveDelay, "each viewer's --live-delay (0: players not paced)")
 	simJSON     = flag.String("sim.json", "", "write the result as JSON to this file")
 	simPlot     = flag.String("sim.plot", "", "draw upload by role, lag and buffer over time to this SVG file")
 )
@@ -30,7 +33,8 @@ func TestSimulation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: make unit skips it")
 	}
-	cfg := SwarmConfig{Viewers: 12, Support: 2, Startup: 1, Bitrate: *simBitrate, Duration: 30 * time.Second, ViewerPeers: *simPeers}
+	cfg := SwarmConfig{Viewers: 12, Support: 2, Startup: 1, Bitrate: *simBitrate, Duration: 30 * time.Second, ViewerPeers: *simPeers,
+		LiveDelay: *simDelay}
 	if p, ok := Profiles[*simProfile]; ok {
 		cfg.Network, cfg.Churn = p.Network, p.Churn
 	} else if *simProfile != "none" {

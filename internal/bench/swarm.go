@@ -33,6 +33,7 @@ type SwarmConfig struct {
 	Hostile                   time.Duration // a hostile peer attacks a random node this often; 0: none
 	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
 	ViewerPeers               int           // each viewer engine's --max-peers (0: the engine's default, 50)
+	LiveDelay                 time.Duration // each viewer engine's --live-delay (0: players not paced)
 	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
 	HeapProfile               string        // pprof heap profile written as the viewers stop (at the peak)
 	Dir                       string        // scratch folder
@@ -70,6 +71,8 @@ func (c *SwarmConfig) validate(maxViewers int) error {
 		return fmt.Errorf("--viewer-peers %d: want 1 to 200", c.ViewerPeers)
 	case c.SlowPlayers < 0 || c.SlowPlayers > c.Viewers:
 		return fmt.Errorf("--slow-players %d: want 0 to --viewers", c.SlowPlayers)
+	case c.LiveDelay < 0 || c.LiveDelay >= engine.DefaultLiveCacheTime:
+		return fmt.Errorf("--live-delay %v: want 0 up to less than %v", c.LiveDelay, engine.DefaultLiveCacheTime)
 	}
 	return nil
 }
@@ -297,7 +300,7 @@ func (r *run) startViewer() error {
 	for try := 0; try < 5; try++ { // a free port found may be taken before the engine binds it
 		n, err = engine.New(engine.Config{
 			Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
-			LiveCacheType: "memory", LiveCacheSize: 16 << 20, MaxPeers: r.cfg.ViewerPeers, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
+			LiveCacheType: "memory", LiveCacheSize: 16 << 20, MaxPeers: r.cfg.ViewerPeers, LiveDelay: r.cfg.LiveDelay, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
 		})
 		if !errors.Is(err, syscall.EADDRINUSE) {
 			break

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aceswarm/aceswarm/internal/bench"
 	"github.com/aceswarm/aceswarm/internal/fakeengine"
+	"github.com/aceswarm/aceswarm/internal/playback"
 	"github.com/aceswarm/aceswarm/internal/progress"
 	"github.com/aceswarm/aceswarm/internal/synth"
 )
@@ -45,6 +46,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	profile := networkFlags(fs, &cfg.Network)
 	fs.DurationVar(&cfg.Hostile, "hostile", 0, "a hostile peer attacks a random node this often (e.g. 5s); 0: none")
 	fs.IntVar(&cfg.ViewerPeers, "viewer-peers", 0, "each viewer engine's --max-peers (default the engine's, 50); fewer for hundreds of viewers in one process")
+	fs.DurationVar(&cfg.LiveDelay, "live-delay", playback.DefaultLiveDelay, "each viewer engine's --live-delay (0: players not paced)")
 	fs.IntVar(&cfg.SlowPlayers, "slow-players", 0, "extra players, on the first viewers, reading at half the bitrate")
 	fs.StringVar(&cfg.Sample, "sample", "", "write goroutines, live heap, RSS and open files every 30 s to this CSV file")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")

@@ -48,6 +48,8 @@ func TestUsageErrorsExit2WithOneLineNamingTheInput(t *testing.T) {
 		{[]string{"--bind", "not-an-ip"}, "--bind"},
 		{[]string{"--live-cache-type", "tape"}, "--live-cache-type"},
 		{[]string{"--live-cache-seconds", "0"}, "--live-cache-seconds 0: want 1 to 3600"},
+		{[]string{"--live-delay", "10s"}, "--live-delay 10s: want 0 up to less than --live-cache-seconds (10)"},
+		{[]string{"--live-delay", "-1s"}, "--live-delay -1s"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"info"}, "usage: aceswarm info"},
 		{[]string{"info", filepath.Join(dir, "missing.acelive")}, "transport file"},

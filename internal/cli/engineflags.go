@@ -80,6 +80,7 @@ func (f *engineFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacheType, "live-cache-type", "disk", "disk or memory")
 	fs.Int64Var(&f.cacheSize, "live-cache-size", engine.DefaultLiveCacheSize, "live cache size in bytes")
 	fs.IntVar(&f.cacheSeconds, "live-cache-seconds", int(engine.DefaultLiveCacheTime/time.Second), "viewer: keep at most this many seconds of a stream (at its bitrate), within --live-cache-size")
+	fs.DurationVar(&c.LiveDelay, "live-delay", playback.DefaultLiveDelay, "viewer: players of a live stream get it this far behind the live edge, so that late pieces do not stall them (0: as soon as it comes)")
 	fs.IntVar(&c.MaxPeers, "max-peers", engine.DefaultMaxPeers, "most peers connected at once, per stream")
 	fs.IntVar(&c.MaxConnections, "max-connections", engine.DefaultMaxConnections, "most incoming TCP connections open at once")
 	fs.IntVar(&c.MaxUploadSlots, "max-upload-slots", engine.DefaultMaxUploadSlots, "most peers served at once, per stream")
@@ -149,6 +150,9 @@ func (f *engineFlags) build() error {
 		return usagef("--live-cache-seconds %d: want 1 to 3600", f.cacheSeconds)
 	}
 	c.LiveCacheTime = time.Duration(f.cacheSeconds) * time.Second
+	if c.LiveDelay < 0 || c.LiveDelay >= c.LiveCacheTime {
+		return usagef("--live-delay %v: want 0 up to less than --live-cache-seconds (%d)", c.LiveDelay, f.cacheSeconds)
+	}
 	if f.cacheType != "disk" && f.cacheType != "memory" {
 		return usagef("--live-cache-type %q: want disk or memory", f.cacheType)
 	}

@@ -66,6 +66,7 @@ type Config struct {
 	LiveCacheType  string        // "disk" (default) or "memory"
 	LiveCacheTime  time.Duration // viewer: keep at most this much of a stream (its bitrate × time); 0: size only
 	MemoryBase     int64         // viewer: the Go memory limit without players, raised as they join (0: none)
+	LiveDelay      time.Duration // viewer: --live-delay, players paced this far behind the live edge (0: not paced)
 
 	Private   bool             // --private-node 1
 	UploadTo  []netip.AddrPort // --upload-to

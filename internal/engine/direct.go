@@ -64,6 +64,9 @@ func (d *directSource) run(ctx context.Context, in *ingest.Input, ih transport.I
 func (d *directSource) Ready() <-chan struct{}                   { return d.ready }
 func (d *directSource) File() (*transport.File, *livebuf.Buffer) { return d.file, d.buf }
 func (d *directSource) RawFile() []byte                          { return nil }
+
+// PlayAt does not pace: a direct stream comes from one server, at its own pace.
+func (d *directSource) PlayAt(int64, time.Duration) time.Time { return time.Time{} }
 func (d *directSource) Stats() swarm.Stats {
 	return swarm.Stats{Downloaded: d.recv.Load(), DownloadedMedia: d.recv.Load()}
 }

@@ -48,7 +48,7 @@ func newViewer(n *Node) (*viewer, error) {
 	v := &viewer{n: n}
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
-		MemoryBase: cfg.MemoryBase, RingTime: cfg.LiveCacheTime, Logger: n.log,
+		MemoryBase: cfg.MemoryBase, RingTime: cfg.LiveCacheTime, LiveDelay: cfg.LiveDelay, Logger: n.log,
 		Started: func(d time.Duration) { n.metrics.startup.Observe(d.Seconds()) },
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{

@@ -39,8 +39,16 @@ type Client struct {
 	Wrote func(n int64, off int64)
 	// Skipped, when set, is called when the client fell out of the ring.
 	Skipped func()
+	// Pace, when set, holds the stream at a steady delay behind live: bytes stamped t (the
+	// source's clock, see Ring.Stamp) go out no sooner than Pace(t). The piece the client
+	// starts at (and restarts at after a skip) goes at once, so the player's first picture does
+	// not wait; the ones after it fill the player's buffer at the pace, so a player starts
+	// playing the same distance behind live whenever it joined (see docs/protocol.md).
+	Pace func(t int64) time.Time
 
-	bufs net.Buffers // what the next write sends
+	bufs     net.Buffers // what the next write sends
+	stamps   []Stamp     // scratch for paced reads
+	paceFrom int64       // stamps after this offset are paced
 }
 
 // Run writes head, then the ring from start on. It returns ctx's error when ctx ends, the ring's
@@ -52,13 +60,29 @@ func (cl *Client) Run(ctx context.Context, g *Ring, start RAP, head []byte) erro
 		cl.bufs = append(cl.bufs, start.PSI)
 	}
 	off := start.Off
+	cl.paceFrom = off
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
+		ahead := len(cl.bufs) // head and PSI waiting in front of the ring's bytes
 		bufs, end, changed, err := g.Read(off, cl.bufs)
 		if errors.Is(err, ErrBehind) {
 			if !cl.skip(g, &off) {
 				return err
 			}
 			continue
+		}
+		var due time.Time
+		if cl.Pace != nil && end > off {
+			var until int64
+			until, due = cl.paced(g, off, end)
+			if until < end {
+				bufs, end, err = keep(bufs, ahead, until-off), until, nil
+			}
 		}
 		if len(bufs) > 0 {
 			n, werr := cl.write(bufs)
@@ -74,12 +98,59 @@ func (cl *Client) Run(ctx context.Context, g *Ring, start RAP, head []byte) erro
 		if err != nil { // the ring ended and everything was sent
 			return err
 		}
+		var wake <-chan time.Time
+		if !due.IsZero() {
+			timer = resetTimer(timer, time.Until(due))
+			wake = timer.C
+		}
 		select {
 		case <-changed:
+		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// paced returns how far from off the client may send now (end when all of it) and, when not all
+// of it, when more may go.
+func (cl *Client) paced(g *Ring, off, end int64) (int64, time.Time) {
+	cl.stamps = g.Stamps(off, end, cl.stamps[:0])
+	now := time.Now()
+	for _, st := range cl.stamps {
+		if st.Off <= cl.paceFrom {
+			continue
+		}
+		if at := cl.Pace(st.T); at.After(now) {
+			return st.Off, at
+		}
+	}
+	return end, time.Time{}
+}
+
+// keep cuts bufs so that n bytes are left after its first ahead slices.
+func keep(bufs net.Buffers, ahead int, n int64) net.Buffers {
+	for i := ahead; i < len(bufs); i++ {
+		if n == 0 {
+			return bufs[:i]
+		}
+		l := min(int64(len(bufs[i])), n)
+		bufs[i] = bufs[i][:l]
+		n -= l
+		if n == 0 {
+			return bufs[:i+1]
+		}
+	}
+	return bufs
+}
+
+// resetTimer returns t (or a new timer) set to fire after d.
+func resetTimer(t *time.Timer, d time.Duration) *time.Timer {
+	if t == nil {
+		return time.NewTimer(d)
+	}
+	t.Reset(d)
+	return t
 }
 
 // write sends bufs in one writev with the client's deadline.
@@ -98,6 +169,7 @@ func (cl *Client) skip(g *Ring, off *int64) bool {
 		cl.Skipped()
 	}
 	*off = r.Off
+	cl.paceFrom = r.Off
 	if r.PSI != nil {
 		cl.bufs = append(cl.bufs, r.PSI)
 	}

@@ -152,6 +152,20 @@ func (g *Ring) timeAtLocked(off int64) int64 {
 	return g.stamps[i-1].t
 }
 
+// Stamp is the source time t (ms) of the bytes from Off on.
+type Stamp struct{ Off, T int64 }
+
+// Stamps appends to ts the stamps on the bytes from off to end (each with Off in [off, end)).
+func (g *Ring) Stamps(off, end int64, ts []Stamp) []Stamp {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	i := sort.Search(len(g.stamps), func(i int) bool { return g.stamps[i].off >= off })
+	for ; i < len(g.stamps) && g.stamps[i].off < end; i++ {
+		ts = append(ts, Stamp{g.stamps[i].off, g.stamps[i].t})
+	}
+	return ts
+}
+
 // signal wakes the waiting readers; g.mu is held.
 func (g *Ring) signal() {
 	close(g.changed)

@@ -33,6 +33,9 @@ type Source interface {
 	File() (*transport.File, *livebuf.Buffer)
 	RawFile() []byte
 	Stats() swarm.Stats
+	// PlayAt returns when a player paced delay behind the live edge should get the bytes the
+	// source made at t (see swarm.Session.PlayAt); the zero time: at once.
+	PlayAt(t int64, delay time.Duration) time.Time
 }
 
 // Starter starts the swarm session of c; the session runs until ctx ends.
@@ -47,6 +50,9 @@ type Config struct {
 	MaxLag       time.Duration // a player reading the live buffer itself jumps ahead this far behind
 	RingSize     int64         // bytes of each stream's fan-out ring
 	RingTime     time.Duration // and seconds of stream it holds at most (0: bytes only)
+	// LiveDelay, when set, paces each MPEG-TS player of a live stream this far behind the live
+	// edge as this engine receives it (see fanout.Client.Pace and livebuf.Buffer.PlayAt).
+	LiveDelay time.Duration
 	// MemoryBase, when set, is the Go memory limit the process needs without players: the core
 	// keeps the limit at MemoryBase plus RingSize a stream and PlayerMemory a player, so a
 	// memory-cache node's collector does not run without pause as players join.
@@ -67,7 +73,10 @@ const (
 	DefaultIdleStop     = 5 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMaxLag       = 30 * time.Second
-	DefaultRingSize     = 8 << 20
+	// DefaultLiveDelay is the engine's --live-delay: see docs/protocol.md, Playing at a steady
+	// delay.
+	DefaultLiveDelay = 1300 * time.Millisecond
+	DefaultRingSize  = 8 << 20
 )
 
 // ErrStopping is Open's error once the core is stopping.

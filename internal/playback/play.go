@@ -63,6 +63,10 @@ func (s *Session) Play(ctx context.Context, conn net.Conn, start fanout.RAP, hea
 			cancel(errSeek)
 		}
 	}}
+	if d := s.c.cfg.LiveDelay; d > 0 {
+		src := s.st.src
+		cl.Pace = func(t int64) time.Time { return src.PlayAt(t, d) }
+	}
 	err := cl.Run(ctx, s.st.ring, start, head)
 	if context.Cause(ctx) != errSeek {
 		if ctx.Err() != nil {

@@ -50,8 +50,11 @@ func (s *testSource) Ready() <-chan struct{}                   { return s.ready 
 func (s *testSource) File() (*transport.File, *livebuf.Buffer) { return s.file, s.buf }
 func (s *testSource) RawFile() []byte                          { return nil }
 func (s *testSource) Stats() swarm.Stats                       { return swarm.Stats{Peers: 1} }
-func (s *testSource) added() int                               { s.mu.Lock(); defer s.mu.Unlock(); return s.pieces }
-func (s *testSource) start()                                   { close(s.ready) }
+
+// PlayAt paces as a node whose every piece arrives the moment its source made it.
+func (s *testSource) PlayAt(t int64, d time.Duration) time.Time { return time.UnixMilli(t).Add(d) }
+func (s *testSource) added() int                                { s.mu.Lock(); defer s.mu.Unlock(); return s.pieces }
+func (s *testSource) start()                                    { close(s.ready) }
 
 // feed adds pieces of the synthetic stream in real time until ctx ends.
 func (s *testSource) feed(ctx context.Context, t *testing.T) { s.feedFrom(ctx, t, 0) }

@@ -49,3 +49,22 @@ func (c *sourceClock) age(h *wire.PieceHeader, now time.Time) time.Duration {
 	}
 	return time.Duration(now.UnixMilli()+c.ahead-h.Time) * time.Millisecond
 }
+
+// noteClock takes an accepted header into the estimate and publishes it for PlayAt.
+func (st *loopState) noteClock(h *wire.PieceHeader, now time.Time) {
+	st.clock.note(h, now)
+	st.s.ahead.Store(st.clock.ahead)
+	st.s.aheadKnown.Store(true)
+}
+
+// PlayAt returns when a player that plays delay behind the live edge should get the bytes the
+// source made at t (unix ms on the source's clock): delay after this node could first have had
+// them, by the fastest delivery of a piece header it has seen (sourceClock). Every header noted
+// arrived no sooner than that, so a piece is held at most delay after it arrived here. The zero
+// time before the first header.
+func (s *Session) PlayAt(t int64, delay time.Duration) time.Time {
+	if !s.aheadKnown.Load() {
+		return time.Time{}
+	}
+	return time.UnixMilli(t - s.ahead.Load()).Add(delay)
+}

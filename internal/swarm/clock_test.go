@@ -32,3 +32,27 @@ func TestSourceClock(t *testing.T) {
 		t.Fatal("the new estimate does not follow the stepped clock")
 	}
 }
+
+// PlayAt paces a player delay after the fastest delivery of a header seen: a piece is held at
+// most delay after its header could have arrived, and the pace moves earlier as faster headers
+// come.
+func TestPlayAtFollowsTheFastestHeader(t *testing.T) {
+	s := &Session{}
+	st := &loopState{s: s}
+	if !s.PlayAt(1000, time.Second).IsZero() {
+		t.Fatal("paced before any header")
+	}
+	now := time.UnixMilli(1_000_000_000)
+	made := func(ago time.Duration) int64 { return now.Add(-ago).UnixMilli() }
+	st.noteClock(&wire.PieceHeader{Time: made(2 * time.Second)}, now) // a piece of the window, 2 s old
+	if got, want := s.PlayAt(made(2*time.Second), time.Second), now.Add(time.Second); !got.Equal(want) {
+		t.Fatalf("piece whose header came now: at %v, want %v", got, want)
+	}
+	st.noteClock(&wire.PieceHeader{Time: made(600 * time.Millisecond)}, now) // the live edge, 0.6 s old
+	if got, want := s.PlayAt(made(2*time.Second), time.Second), now.Add(-400*time.Millisecond); !got.Equal(want) {
+		t.Fatalf("old piece after a fresh header: at %v, want %v", got, want)
+	}
+	if got, want := s.PlayAt(made(0), time.Second), now.Add(1600*time.Millisecond); !got.Equal(want) {
+		t.Fatalf("piece made now: at %v, want %v", got, want)
+	}
+}

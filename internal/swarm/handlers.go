@@ -181,7 +181,7 @@ func (st *loopState) onHeader(p *peer, h *wire.PieceHeader) {
 		st.s.log.Debug("header from the future refused", "piece", h.Number, "ahead_ms", h.Time-now.UnixMilli())
 		return
 	}
-	st.clock.note(h, now)
+	st.noteClock(h, now)
 	st.verified(h.Number)
 	p.useful(now)
 	p.noteHave(h.Number, h.HasKeyframe())

@@ -286,10 +286,12 @@ func (st *loopState) pick(n uint32, s int) *peer {
 // block of a substream a tree parent forwards), or is one of the first startPieces a node
 // fetches: a newcomer catching up, or a piece a player is about to need, not a fresh piece the
 // viewers can still spread among themselves. A late piece is asked of whichever peer should
-// answer soonest, relays included, without waiting for a better tier.
+// answer soonest, relays included, without waiting for a better tier. fedLateAge leaves a tree
+// block most of a second to come another way before a player paced at the engine's default
+// --live-delay (1.3 s) plus its own buffer (about 1 s) needs it.
 const (
 	lateAge     = time.Second
-	fedLateAge  = 2500 * time.Millisecond
+	fedLateAge  = 1500 * time.Millisecond
 	startPieces = 3
 )
 

@@ -126,6 +126,10 @@ type Session struct {
 	recvMedia atomic.Int64
 	npeers    atomic.Int64
 	metrics   metricCounters
+	// ahead is the loop's source clock estimate (ms, sourceClock.ahead), for PlayAt;
+	// aheadKnown once there is one.
+	ahead      atomic.Int64
+	aheadKnown atomic.Bool
 
 	// Owned by the Run goroutine.
 	st loopState

@@ -280,7 +280,7 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 	if err := buf.AddComplete(h, data); err != nil {
 		return err
 	}
-	st.clock.note(h, time.Now())
+	st.noteClock(h, time.Now())
 	st.verified(h.Number)
 	st.s.metrics.complete.Add(1)
 	st.forwardHeader(h, nil)
