@@ -23,7 +23,7 @@ func TestPlayersArePacedBehindLive(t *testing.T) {
 		}
 		server, client := tcpPair(t)
 		go s.Play(t.Context(), server, start, nil)
-		var soonest time.Duration = time.Hour // the least time from a frame's making to its arrival
+		soonest := time.Hour // the least time from a frame's making to its arrival
 		frames := 0
 		buf := make([]byte, 64<<10)
 		var pending []byte
