@@ -78,9 +78,12 @@ func (cl *Client) Run(ctx context.Context, g *Ring, start RAP, head []byte) erro
 		}
 		var due time.Time
 		if cl.Pace != nil && end > off {
-			var until int64
-			until, due = cl.paced(g, off, end)
-			if until < end {
+			until, at, held := cl.paced(g, off, end)
+			if !held { // evicted since read: read again, and fall behind
+				cl.bufs = bufs[:ahead]
+				continue
+			}
+			if due = at; until < end {
 				bufs, end, err = keep(bufs, ahead, until-off), until, nil
 			}
 		}
@@ -113,19 +116,22 @@ func (cl *Client) Run(ctx context.Context, g *Ring, start RAP, head []byte) erro
 }
 
 // paced returns how far from off the client may send now (end when all of it) and, when not all
-// of it, when more may go.
-func (cl *Client) paced(g *Ring, off, end int64) (int64, time.Time) {
-	cl.stamps = g.Stamps(off, end, cl.stamps[:0])
+// of it, when more may go; false when off was evicted since it was read.
+func (cl *Client) paced(g *Ring, off, end int64) (int64, time.Time, bool) {
+	var ok bool
+	if cl.stamps, ok = g.Stamps(off, end, cl.stamps[:0]); !ok {
+		return off, time.Time{}, false
+	}
 	now := time.Now()
 	for _, st := range cl.stamps {
 		if st.Off <= cl.paceFrom {
 			continue
 		}
 		if at := cl.Pace(st.T); at.After(now) {
-			return st.Off, at
+			return st.Off, at, true
 		}
 	}
-	return end, time.Time{}
+	return end, time.Time{}, true
 }
 
 // keep cuts bufs so that n bytes are left after its first ahead slices.

@@ -1,9 +1,11 @@
 package fanout
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -23,16 +25,17 @@ func TestClientPaces(t *testing.T) {
 			if rap {
 				r = &RAP{}
 			}
-			g.Add(make([]byte, piece), r)
+			g.Add(bytes.Repeat([]byte{byte(i)}, piece), r)
 		}
 		for i := range 3 {
 			add(i, i == 0)
 		}
 		start, _ := g.Newest()
 		const delay = 2 * time.Second
-		paceKnown := true
+		var paceKnown atomic.Bool
+		paceKnown.Store(true)
 		cl := &Client{Timeout: time.Minute, Pace: func(ts int64) time.Time {
-			if !paceKnown {
+			if !paceKnown.Load() {
 				return time.Time{}
 			}
 			return time.UnixMilli(ts).Add(delay)
@@ -46,11 +49,12 @@ func TestClientPaces(t *testing.T) {
 		began := time.Now()
 		got := func(want time.Duration) {
 			t.Helper()
-			if _, err := io.ReadFull(player, make([]byte, piece)); err != nil {
+			b := make([]byte, piece)
+			if _, err := io.ReadFull(player, b); err != nil {
 				t.Fatal(err)
 			}
 			if at := time.Since(began); at != want {
-				t.Fatalf("a piece came at %v, want %v", at, want)
+				t.Fatalf("piece %d (to %d) came at %v, want %v", b[0], b[piece-1], at, want)
 			}
 		}
 		got(0)                            // the start piece: at once
@@ -59,15 +63,18 @@ func TestClientPaces(t *testing.T) {
 		time.Sleep(time.Second)
 		add(3, false) // made at 1.5 s, due at 3.5 s: late, so at once
 		got(4 * time.Second)
-		paceKnown = false
+		paceKnown.Store(false)
 		add(4, false)
 		got(4 * time.Second)
-		paceKnown = true
-		g.limit = 2 * BlockSize // the client falls out of the ring: it starts again at the newest RAP
-		for i := 5; i < 12; i++ {
-			add(i, i == 10)
+		paceKnown.Store(true)
+		// The client falls out of the ring: with two blocks kept, piece 8 evicts its position in
+		// the same Add that brings the access point it starts again at, at once.
+		g.limit = 2 * BlockSize
+		for i := 5; i < 10; i++ {
+			add(i, i == 8)
 		}
-		got(4 * time.Second)               // piece 10, at once
-		got(delay + 5500*time.Millisecond) // piece 11, at its pace
+		got(4 * time.Second)               // piece 8, at once
+		got(delay + 4500*time.Millisecond) // piece 9, at its pace
+		player.Close()
 	})
 }

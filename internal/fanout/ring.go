@@ -155,15 +155,20 @@ func (g *Ring) timeAtLocked(off int64) int64 {
 // Stamp is the source time t (ms) of the bytes from Off on.
 type Stamp struct{ Off, T int64 }
 
-// Stamps appends to ts the stamps on the bytes from off to end (each with Off in [off, end)).
-func (g *Ring) Stamps(off, end int64, ts []Stamp) []Stamp {
+// Stamps appends to ts the stamps on the bytes from off to end (each with Off in [off, end)). It
+// reports false, and appends nothing, when off has been evicted since it was read: the stamps of
+// those bytes may be gone with them.
+func (g *Ring) Stamps(off, end int64, ts []Stamp) ([]Stamp, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if off < g.start {
+		return ts, false
+	}
 	i := sort.Search(len(g.stamps), func(i int) bool { return g.stamps[i].off >= off })
 	for ; i < len(g.stamps) && g.stamps[i].off < end; i++ {
 		ts = append(ts, Stamp{g.stamps[i].off, g.stamps[i].t})
 	}
-	return ts
+	return ts, true
 }
 
 // signal wakes the waiting readers; g.mu is held.

@@ -58,6 +58,12 @@ func TestRingStamps(t *testing.T) {
 	if len(g.stamps) > 6 || g.stamps[0].off > g.start {
 		t.Fatalf("%d stamps kept, the first at %d, the ring from %d", len(g.stamps), g.stamps[0].off, g.start)
 	}
+	if ts, ok := g.Stamps(g.end-BlockSize, g.end, nil); !ok || len(ts) != 2 || ts[1].T != 10000 {
+		t.Fatalf("stamps of the newest block: %v %v", ts, ok)
+	}
+	if ts, ok := g.Stamps(g.start-1, g.end, nil); ok || len(ts) != 0 {
+		t.Fatalf("stamps of evicted bytes: %v %v, want none and false", ts, ok)
+	}
 }
 
 // KeepFor bounds a ring in stream time: with a block a second and 3 s kept, the ring holds the
