@@ -68,8 +68,9 @@ func (st *loopState) strike(p *peer, now time.Time) {
 }
 
 // A peer that has not sent HELLO within helloWait is dropped; a peer that has done nothing useful
-// (sent a request, or a header or block that verified) for uselessAfter gives its slot to a
-// newcomer when the node is full. Variables, so that tests can shorten them.
+// (sent a request, or a header or block that verified) for uselessAfter, and takes no substream
+// from this node, gives its slot to a newcomer when the node is full. Variables, so that tests can
+// shorten them.
 var (
 	helloWait    = 5 * time.Second
 	uselessAfter = 20 * time.Second
@@ -78,8 +79,12 @@ var (
 // useful notes that p did something useful now.
 func (p *peer) useful(now time.Time) { p.usefulAt = now }
 
-// idle tells whether p has done nothing useful for uselessAfter.
-func (p *peer) idle(now time.Time) bool { return now.Sub(p.usefulAt) > uselessAfter }
+// idle tells whether p has done nothing useful for uselessAfter. A tree child is never idle: it
+// asks for nothing and sends nothing back (the blocks are forwarded unasked), and the children
+// below it depend on it, so a full source gave a swarm's main relay away 20 s into a stream.
+func (p *peer) idle(now time.Time) bool {
+	return p.treeTaken == 0 && now.Sub(p.usefulAt) > uselessAfter
+}
 
 // dropSilent drops the peers that sent no HELLO within helloWait.
 func (st *loopState) dropSilent(now time.Time) {

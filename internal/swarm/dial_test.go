@@ -139,3 +139,20 @@ func TestFailedDialsTakeNoTurn(t *testing.T) {
 		return size == 0
 	})
 }
+
+// A tree child asks for nothing and sends nothing back, yet it is not idle: a full node gives the
+// slot of an idle peer to a newcomer, never that of a peer it forwards a substream to.
+func TestTreeChildrenAreNotIdle(t *testing.T) {
+	now := time.Now()
+	long := now.Add(-2 * uselessAfter)
+	child := &peer{usefulAt: long, treeTaken: 1 << 2}
+	st := &loopState{s: &Session{}, peers: map[[20]byte]*peer{{1}: child}}
+	if p := st.idlest(now); p != nil {
+		t.Fatal("a tree child was taken for idle")
+	}
+	idle := &peer{usefulAt: long.Add(time.Second)}
+	st.peers[[20]byte{2}] = idle
+	if p := st.idlest(now); p != idle {
+		t.Fatalf("idlest %p, want the idle peer %p", p, idle)
+	}
+}
