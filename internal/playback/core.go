@@ -51,7 +51,7 @@ type Config struct {
 	RingSize     int64         // bytes of each stream's fan-out ring
 	RingTime     time.Duration // and seconds of stream it holds at most (0: bytes only)
 	// LiveDelay, when set, paces each MPEG-TS player of a live stream this far behind the live
-	// edge as this engine receives it (see fanout.Client.Pace and livebuf.Buffer.PlayAt).
+	// edge as this engine receives it (see fanout.Client.Pace and swarm.Session.PlayAt).
 	LiveDelay time.Duration
 	// MemoryBase, when set, is the Go memory limit the process needs without players: the core
 	// keeps the limit at MemoryBase plus RingSize a stream and PlayerMemory a player, so a
