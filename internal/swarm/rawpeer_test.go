@@ -60,6 +60,12 @@ func signedPiece(f *transport.File, priv ed25519.PrivateKey, n uint32, size int)
 // unchoking the viewer; it returns the viewer and the peers as they connect, in the order of ips.
 func viewerAmong(t *testing.T, ctx context.Context, f *transport.File, h *wire.PieceHeader, withHeader bool, roles []uint8, viewerIP string, ips ...string) (*testNode, []*attacker) {
 	t.Helper()
+	return nodeAmong(t, ctx, wire.RoleViewer, f, h, withHeader, roles, viewerIP, ips...)
+}
+
+// nodeAmong is viewerAmong for a node of any role.
+func nodeAmong(t *testing.T, ctx context.Context, role uint8, f *transport.File, h *wire.PieceHeader, withHeader bool, roles []uint8, nodeIP string, ips ...string) (*testNode, []*attacker) {
+	t.Helper()
 	n := h.Number
 	hello := func(i int) []*wire.Message {
 		m := &wire.Message{Type: wire.Hello, Role: roles[i], Window: wire.WindowInfo{First: n, Last: n, Keyframe: n}}
@@ -69,7 +75,7 @@ func viewerAmong(t *testing.T, ctx context.Context, f *transport.File, h *wire.P
 		return []*wire.Message{m, {Type: wire.Unchoke}}
 	}
 	addrs, conns := rawPeers(t, f.InfoHash(), hello, ips...)
-	viewer := startNode(t, ctx, viewerIP, Config{Role: wire.RoleViewer, File: f, Peers: addrs})
+	viewer := startNode(t, ctx, nodeIP, Config{Role: role, File: f, Peers: addrs})
 	var peers []*attacker
 	for _, c := range conns {
 		peers = append(peers, <-c)

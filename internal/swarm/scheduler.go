@@ -311,13 +311,16 @@ func (st *loopState) late(n uint32, s int) bool {
 // old tells whether piece n was made more than lateAge ago, by the source's clock.
 func (st *loopState) old(n uint32) bool { return st.age(n) > lateAge }
 
-// age is how long ago piece n was made, by the source's clock; 0 if its header is unknown.
+// age is how long ago piece n was made, by the source's clock; for a piece whose header this
+// node lacks, how long ago it first heard of the piece (no later than it was made). Without that
+// a header no relay could give (the source made the piece before its tree to the relays formed)
+// was never late, never asked of the source, and skipped by every player.
 func (st *loopState) age(n uint32) time.Duration {
 	_, buf := st.s.File()
 	if h := buf.Header(n); h != nil {
 		return st.clock.age(h, time.Now())
 	}
-	return 0
+	return time.Since(st.seenAt(n))
 }
 
 // seenAt is when this node first heard of piece n.
