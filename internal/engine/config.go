@@ -101,9 +101,9 @@ const (
 	DefaultMaxConnections = 1000
 	DefaultRotateBytes    = 4 << 20
 	DefaultLiveCacheSize  = 209715200 // AceStream's --live-cache-size
-	// DefaultLiveCacheTime is how much of a stream a viewer keeps, in its live cache and in its
-	// players' fan-out ring each: a few keyframe intervals behind what it plays, for players
-	// that join or fall behind and for peers a little behind it.
+	// DefaultLiveCacheTime is how much of a stream a viewer keeps in its live cache: a few
+	// keyframe intervals behind what it plays, for peers a little behind it (its players' fan-out
+	// ring keeps less, see RingSlack).
 	DefaultLiveCacheTime = 10 * time.Second
 	// DefaultPieceDuration is about how much of the stream a source puts in a piece.
 	DefaultPieceDuration = 500 * time.Millisecond

@@ -38,6 +38,21 @@ type viewer struct {
 	api  *playerapi.Handler
 }
 
+// RingSlack is how far behind its pace (--live-delay) a player may fall before it skips to the
+// newest keyframe: each stream's fan-out ring keeps LiveDelay plus RingSlack of stream, at most
+// LiveCacheTime, and always its newest access point (fanout.Ring.KeepFor), so a player joins at
+// once whatever the keyframe interval. Holding no more halves what a viewer engine's
+// players cost in memory (the ring held the live cache's 10 s).
+const RingSlack = 4 * time.Second
+
+// ringTime is how much of a stream each fan-out ring keeps (see RingSlack).
+func ringTime(cfg Config) time.Duration {
+	if cfg.LiveCacheTime <= 0 {
+		return 0
+	}
+	return min(cfg.LiveCacheTime, cfg.LiveDelay+RingSlack)
+}
+
 func newViewer(n *Node) (*viewer, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(n.cfg.HTTPPort)))
 	if err != nil {
@@ -48,7 +63,7 @@ func newViewer(n *Node) (*viewer, error) {
 	v := &viewer{n: n}
 	v.core = playback.New(playback.Config{
 		StartTimeout: cfg.StartTimeout, Activity: cfg.Activity, IdleStop: cfg.IdleStop, WriteTimeout: cfg.PlayerTimeout,
-		MemoryBase: cfg.MemoryBase, RingTime: cfg.LiveCacheTime, LiveDelay: cfg.LiveDelay, Logger: n.log,
+		MemoryBase: cfg.MemoryBase, RingTime: ringTime(cfg), LiveDelay: cfg.LiveDelay, Logger: n.log,
 		Started: func(d time.Duration) { n.metrics.startup.Observe(d.Seconds()) },
 	}, v.startSession)
 	v.api = playerapi.New(playerapi.Config{

@@ -89,18 +89,24 @@ func (g *Ring) Add(b []byte, r *RAP) {
 }
 
 // KeepFor bounds the ring in stream time too: once stamped, it drops a block when the bytes
-// after it were made more than d before the newest (a viewer keeps seconds of stream, whatever
-// the bitrate). Call it before the first Add.
+// after it were made more than d before the newest and hold an access point (a viewer keeps
+// seconds of stream, whatever the bitrate, and always a point to start at). Call it before the
+// first Add.
 func (g *Ring) KeepFor(d time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.maxAge = d.Milliseconds()
 }
 
-// evict drops the oldest blocks while more than limit bytes, or more than maxAge of stream,
-// are held; g.mu is held.
+// evict drops the oldest blocks while more than limit bytes are held, or more than maxAge of
+// stream and an access point would still be held after the block (a new client starts at the
+// newest one, however long ago the stream's last keyframe was); g.mu is held.
 func (g *Ring) evict() {
-	for len(g.blocks) > 1 && (g.end-g.start > g.limit || g.tooOld(g.start+int64(len(g.blocks[0])))) {
+	for len(g.blocks) > 1 {
+		next := g.start + int64(len(g.blocks[0]))
+		if g.end-g.start <= g.limit && (!g.tooOld(next) || !g.rapFrom(next)) {
+			break
+		}
 		g.start += int64(len(g.blocks[0]))
 		g.blocks[0] = nil
 		g.blocks = g.blocks[1:]
@@ -115,6 +121,11 @@ func (g *Ring) evict() {
 		i++
 	}
 	g.stamps = g.stamps[i:]
+}
+
+// rapFrom tells whether an access point at or after off is held; g.mu is held.
+func (g *Ring) rapFrom(off int64) bool {
+	return len(g.raps) > 0 && g.raps[len(g.raps)-1].Off >= off
 }
 
 // tooOld tells whether the bytes from off on were made more than maxAge before the newest ones.

@@ -66,14 +66,15 @@ func TestRingStamps(t *testing.T) {
 	}
 }
 
-// KeepFor bounds a ring in stream time: with a block a second and 3 s kept, the ring holds the
-// last 4 blocks (the oldest one up to 3 s before the newest bytes) however large its byte limit.
+// KeepFor bounds a ring in stream time: with a block a second, each starting at an access
+// point, and 3 s kept, the ring holds the last 4 blocks (the oldest one up to 3 s before the
+// newest bytes) however large its byte limit.
 func TestRingKeepsSecondsOfStream(t *testing.T) {
 	g := NewRing(100 * BlockSize)
 	g.KeepFor(3 * time.Second)
 	for i := range 10 {
 		g.Stamp(int64(1000 * (i + 1)))
-		g.Add(make([]byte, BlockSize), nil)
+		g.Add(make([]byte, BlockSize), &RAP{})
 	}
 	if n := len(g.blocks); n != 4 {
 		t.Fatalf("%d blocks held, want 4", n)
@@ -88,5 +89,30 @@ func TestRingKeepsSecondsOfStream(t *testing.T) {
 	}
 	if len(unbounded.blocks) != 10 {
 		t.Fatalf("without KeepFor, %d blocks held", len(unbounded.blocks))
+	}
+}
+
+// Bounded in stream time, a ring still holds the newest access point, so that a new client
+// starts at once on a stream whose keyframes are further apart than the time kept: with a block a
+// second, an access point every 8 blocks and 3 s kept, it holds from the newest access point on
+// (and never more than 3 s once it is that recent).
+func TestRingKeepsTheNewestAccessPoint(t *testing.T) {
+	g := NewRing(100 * BlockSize)
+	g.KeepFor(3 * time.Second)
+	for i := range 30 {
+		var r *RAP
+		if i%8 == 0 {
+			r = &RAP{}
+		}
+		g.Stamp(int64(1000 * (i + 1)))
+		g.Add(make([]byte, BlockSize), r)
+		newestRAP := int64(i/8*8) * BlockSize
+		want := min(newestRAP, g.end-4*BlockSize)
+		if g.start != max(want, 0) {
+			t.Fatalf("after block %d: held from block %d, want %d", i, g.start/BlockSize, max(want, 0)/BlockSize)
+		}
+		if r, ok, _, _ := g.WaitRAP(); !ok || r.Off != newestRAP {
+			t.Fatalf("after block %d: newest access point %d (%v), want %d", i, r.Off, ok, newestRAP)
+		}
 	}
 }
