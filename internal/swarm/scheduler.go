@@ -308,19 +308,24 @@ func (st *loopState) late(n uint32, s int) bool {
 	return st.age(n) > limit
 }
 
-// old tells whether piece n was made more than lateAge ago, by the source's clock.
-func (st *loopState) old(n uint32) bool { return st.age(n) > lateAge }
+// old tells whether piece n was made more than lateAge ago, by the source's clock, or, its
+// header unknown, was first heard of that long ago (no later than it was made). Without the
+// latter a header no relay could give (the source made the piece before its tree to the relays
+// formed) was never asked of the source, and every player skipped the piece.
+func (st *loopState) old(n uint32) bool {
+	if _, buf := st.s.File(); buf.Header(n) == nil {
+		return time.Since(st.seenAt(n)) > lateAge
+	}
+	return st.age(n) > lateAge
+}
 
-// age is how long ago piece n was made, by the source's clock; for a piece whose header this
-// node lacks, how long ago it first heard of the piece (no later than it was made). Without that
-// a header no relay could give (the source made the piece before its tree to the relays formed)
-// was never late, never asked of the source, and skipped by every player.
+// age is how long ago piece n was made, by the source's clock; 0 if its header is unknown.
 func (st *loopState) age(n uint32) time.Duration {
 	_, buf := st.s.File()
 	if h := buf.Header(n); h != nil {
 		return st.clock.age(h, time.Now())
 	}
-	return time.Since(st.seenAt(n))
+	return 0
 }
 
 // seenAt is when this node first heard of piece n.
