@@ -103,7 +103,7 @@ const (
 	DefaultLiveCacheSize  = 209715200 // AceStream's --live-cache-size
 	// DefaultLiveCacheTime is how much of a stream a viewer keeps in its live cache: a few
 	// keyframe intervals behind what it plays, for peers a little behind it (its players' fan-out
-	// ring keeps less, see RingSlack).
+	// ring keeps less, see ringSlack).
 	DefaultLiveCacheTime = 10 * time.Second
 	// DefaultPieceDuration is about how much of the stream a source puts in a piece.
 	DefaultPieceDuration = 500 * time.Millisecond

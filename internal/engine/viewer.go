@@ -38,19 +38,19 @@ type viewer struct {
 	api  *playerapi.Handler
 }
 
-// RingSlack is how far behind its pace (--live-delay) a player may fall before it skips to the
-// newest keyframe: each stream's fan-out ring keeps LiveDelay plus RingSlack of stream, at most
+// ringSlack is how far behind its pace (--live-delay) a player may fall before it skips to the
+// newest keyframe: each stream's fan-out ring keeps LiveDelay plus ringSlack of stream, at most
 // LiveCacheTime, and always its newest access point (fanout.Ring.KeepFor), so a player joins at
 // once whatever the keyframe interval. Holding no more halves what a viewer engine's
 // players cost in memory (the ring held the live cache's 10 s).
-const RingSlack = 4 * time.Second
+const ringSlack = 4 * time.Second
 
-// ringTime is how much of a stream each fan-out ring keeps (see RingSlack).
+// ringTime is how much of a stream each fan-out ring keeps (see ringSlack).
 func ringTime(cfg Config) time.Duration {
 	if cfg.LiveCacheTime <= 0 {
 		return 0
 	}
-	return min(cfg.LiveCacheTime, cfg.LiveDelay+RingSlack)
+	return min(cfg.LiveCacheTime, cfg.LiveDelay+ringSlack)
 }
 
 func newViewer(n *Node) (*viewer, error) {

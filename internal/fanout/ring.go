@@ -104,7 +104,9 @@ func (g *Ring) KeepFor(d time.Duration) {
 func (g *Ring) evict() {
 	for len(g.blocks) > 1 {
 		next := g.start + int64(len(g.blocks[0]))
-		if g.end-g.start <= g.limit && (!g.tooOld(next) || !g.rapFrom(next)) {
+		over := g.end-g.start > g.limit
+		stale := g.tooOld(next) && g.rapFrom(next)
+		if !over && !stale {
 			break
 		}
 		g.start += int64(len(g.blocks[0]))

@@ -107,9 +107,9 @@ func TestRingKeepsTheNewestAccessPoint(t *testing.T) {
 		g.Stamp(int64(1000 * (i + 1)))
 		g.Add(make([]byte, BlockSize), r)
 		newestRAP := int64(i/8*8) * BlockSize
-		want := min(newestRAP, g.end-4*BlockSize)
-		if g.start != max(want, 0) {
-			t.Fatalf("after block %d: held from block %d, want %d", i, g.start/BlockSize, max(want, 0)/BlockSize)
+		want := max(min(newestRAP, int64(i-3)*BlockSize), 0) // the last 4 blocks, or from the access point
+		if g.start != want {
+			t.Fatalf("after block %d: held from block %d, want %d", i, g.start/BlockSize, want/BlockSize)
 		}
 		if r, ok, _, _ := g.WaitRAP(); !ok || r.Off != newestRAP {
 			t.Fatalf("after block %d: newest access point %d (%v), want %d", i, r.Off, ok, newestRAP)

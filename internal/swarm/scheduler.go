@@ -313,10 +313,11 @@ func (st *loopState) late(n uint32, s int) bool {
 // latter a header no relay could give (the source made the piece before its tree to the relays
 // formed) was never asked of the source, and every player skipped the piece.
 func (st *loopState) old(n uint32) bool {
-	if _, buf := st.s.File(); buf.Header(n) == nil {
-		return time.Since(st.seenAt(n)) > lateAge
+	_, buf := st.s.File()
+	if h := buf.Header(n); h != nil {
+		return st.clock.age(h, time.Now()) > lateAge
 	}
-	return st.age(n) > lateAge
+	return time.Since(st.seenAt(n)) > lateAge
 }
 
 // age is how long ago piece n was made, by the source's clock; 0 if its header is unknown.

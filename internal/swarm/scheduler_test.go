@@ -12,7 +12,7 @@ import (
 // support node whose peers are the source and another support node hears (HAVE) of a new piece
 // from both, and the other support node refuses its header (it has not got the piece: the source
 // made it before its tree to the relays formed, so no tree brings it either). Before the fix the
-// node waited for a relay's tree for ever, since a piece whose header it lacks had no age, and
+// node waited for a relay's tree for ever, since a piece whose header it lacked never counted as old, and
 // every player skipped the piece (the flake of TestHomeProfileRegression: all ten players missed
 // the stream's third piece).
 func TestHeaderNoRelayHasIsAskedOfTheSource(t *testing.T) {
@@ -27,9 +27,7 @@ func TestHeaderNoRelayHasIsAskedOfTheSource(t *testing.T) {
 			p.send(&wire.Message{Type: wire.Piece, Number: 1000, Block: m.Block, Data: data})
 		}
 	}
-	have := &wire.Message{Type: wire.Have, Number: 1001}
-	source.send(have)
-	relay.send(have)
+	refused := make(chan struct{}, 1)
 	go func() { // the other relay refuses the header: it has not got the piece
 		relay.nc.SetReadDeadline(time.Now().Add(15 * time.Second))
 		for {
@@ -37,13 +35,29 @@ func TestHeaderNoRelayHasIsAskedOfTheSource(t *testing.T) {
 			if err != nil {
 				return
 			}
-			m, _ := wire.Decode(frame)
+			m, err := wire.Decode(frame)
+			if err != nil {
+				continue
+			}
 			serve(relay, m)
 			if m.Type == wire.GetHeader && m.Number == 1001 {
 				relay.send(&wire.Message{Type: wire.Reject, Number: 1001, Block: wire.HeaderBlock})
+				select {
+				case refused <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}()
+	// the relay first, so the node knows a relay serves before the source claims the piece
+	have := &wire.Message{Type: wire.Have, Number: 1001}
+	relay.send(have)
+	select {
+	case <-refused:
+	case <-ctx.Done():
+		t.Fatal("the node never asked the other relay for the header")
+	}
+	source.send(have)
 	asked := time.Now()
 	source.readUntil(t, func(m *wire.Message) bool {
 		serve(source, m)
