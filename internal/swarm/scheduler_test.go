@@ -12,9 +12,9 @@ import (
 // support node whose peers are the source and another support node hears (HAVE) of a new piece
 // from both, and the other support node refuses its header (it has not got the piece: the source
 // made it before its tree to the relays formed, so no tree brings it either). Before the fix the
-// node waited for a relay's tree for ever, since a piece whose header it lacked never counted as old, and
-// every player skipped the piece (the flake of TestHomeProfileRegression: all ten players missed
-// the stream's third piece).
+// node waited for a relay's tree for ever, since a piece whose header it lacked never counted as
+// old, and every player skipped the piece (the flake of TestHomeProfileRegression: all ten
+// players missed the stream's third piece).
 func TestHeaderNoRelayHasIsAskedOfTheSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
