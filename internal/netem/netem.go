@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/aceswarm/aceswarm/internal/fifo"
 )
 
 const queued = 256 // writes in flight on one connection before the writer waits
@@ -79,11 +81,13 @@ type chunk struct {
 type conn struct {
 	net.Conn
 	link   Link
-	out    chan chunk
+	ready  chan struct{} // a token while chunks wait: wakes the pump
+	room   chan struct{} // a token once a chunk left: wakes a writer waiting for room
 	closed chan struct{}
 	once   sync.Once
 
 	mu       sync.Mutex // guards the fields below
+	out      fifo.Queue[chunk]
 	rng      *rand.Rand
 	last     time.Time // delivery time of the latest write: none is delivered before it
 	paused   time.Time // a stall holds deliveries until then
@@ -97,7 +101,7 @@ func Shape(c net.Conn, l Link) net.Conn {
 	if !l.Shaped() {
 		return c
 	}
-	sc := &conn{Conn: c, link: l, out: make(chan chunk, queued), closed: make(chan struct{}),
+	sc := &conn{Conn: c, link: l, ready: make(chan struct{}, 1), room: make(chan struct{}, 1), closed: make(chan struct{}),
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), checked: time.Now()}
 	go sc.pump()
 	return sc
@@ -126,13 +130,50 @@ func (c *conn) Write(b []byte) (int, error) {
 		}
 	}
 	at := c.deliveryTime(sent, time.Now())
+	ch := chunk{at, append([]byte(nil), b...)}
+	for !c.enqueue(ch) {
+		select {
+		case <-c.room:
+		case <-c.closed:
+			return 0, net.ErrClosed
+		case <-timeout:
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+	return len(b), nil
+}
+
+// enqueue hands ch to the pump unless queued chunks wait already.
+func (c *conn) enqueue(ch chunk) bool {
+	c.mu.Lock()
+	ok := c.out.Len() < queued
+	if ok {
+		c.out.Push(ch)
+	}
+	c.mu.Unlock()
+	if ok {
+		signal(c.ready)
+	}
+	return ok
+}
+
+// dequeue takes the oldest queued chunk, if any.
+func (c *conn) dequeue() (chunk, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.out.Len() == 0 {
+		return chunk{}, false
+	}
+	ch := c.out.Pop()
+	signal(c.room)
+	return ch, true
+}
+
+// signal leaves a token in t, a channel of capacity 1, unless one is there.
+func signal(t chan struct{}) {
 	select {
-	case c.out <- chunk{at, append([]byte(nil), b...)}:
-		return len(b), nil
-	case <-c.closed:
-		return 0, net.ErrClosed
-	case <-timeout:
-		return 0, os.ErrDeadlineExceeded
+	case t <- struct{}{}:
+	default:
 	}
 }
 
@@ -182,19 +223,23 @@ func (c *conn) sleep(d time.Duration, timeout <-chan time.Time) error {
 // pump writes queued chunks to the connection when they are due.
 func (c *conn) pump() {
 	for {
-		select {
-		case ch := <-c.out:
-			if c.sleep(time.Until(ch.at), nil) != nil {
+		ch, ok := c.dequeue()
+		if !ok {
+			select {
+			case <-c.ready:
+				continue
+			case <-c.closed:
 				return
 			}
-			if _, err := c.Conn.Write(ch.b); err != nil {
-				c.mu.Lock()
-				c.werr = err
-				c.mu.Unlock()
-				c.Close()
-				return
-			}
-		case <-c.closed:
+		}
+		if c.sleep(time.Until(ch.at), nil) != nil {
+			return
+		}
+		if _, err := c.Conn.Write(ch.b); err != nil {
+			c.mu.Lock()
+			c.werr = err
+			c.mu.Unlock()
+			c.Close()
 			return
 		}
 	}

@@ -46,9 +46,8 @@ type conn struct {
 	r      *bufio.Reader // reads nc, so that the small frames that arrive together take one read
 	id     [20]byte
 	remote netip.AddrPort
-	ctrl   chan []byte // control messages
-	out    chan []byte // blocks
-	queued blockQueue  // the blocks in out, for CANCEL
+	box    *outbox    // frames waiting for the writer
+	queued blockQueue // the blocks in box, for CANCEL
 	closed chan struct{}
 	once   atomic.Bool
 	n      *counters // the session's
@@ -71,7 +70,7 @@ func newConn(nc net.Conn, id [20]byte, n *counters) *conn {
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	return &conn{
 		nc: nc, r: bufio.NewReaderSize(nc, readBuffer), id: id, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()),
-		ctrl: make(chan []byte, ctrlQueue), out: make(chan []byte, sendQueue), closed: make(chan struct{}), n: n,
+		box: newOutbox(), closed: make(chan struct{}), n: n,
 		queued: blockQueue{keys: map[blockKey]queuedBlock{}},
 	}
 }
@@ -83,25 +82,24 @@ func (c *conn) send(m *wire.Message) bool { return c.queue(m, false) }
 
 // queue is send, for a block forwarded unasked (to a tree child) when fwd is set.
 func (c *conn) queue(m *wire.Message, fwd bool) bool {
-	q := c.ctrl
+	block, limit := m.Type == wire.Piece, ctrlQueue
 	k := blockKey{m.Number, m.Block}
-	if m.Type == wire.Piece {
-		q = c.out
+	if block {
+		limit = sendQueue
 		if !c.queued.add(k, len(m.Data), fwd) {
 			return false
 		}
 	}
-	select {
-	case q <- m.Append(nil):
-		return true
-	case <-c.closed:
-		if m.Type == wire.Piece {
+	if c.once.Load() { // closed
+		if block {
 			c.queued.take(k)
 		}
 		return false
-	default:
 	}
-	if m.Type == wire.Piece {
+	if c.box.push(m.Append(nil), block, limit) {
+		return true
+	}
+	if block {
 		c.queued.take(k)
 		c.n.dropped.Add(1)
 	} else {
@@ -165,20 +163,20 @@ func (c *conn) writeLoop() {
 	ka := time.NewTimer(keepAlive)
 	defer ka.Stop()
 	for {
-		var b []byte
-		select {
-		case b = <-c.ctrl:
-		default:
+		b, block, ok := c.box.pop()
+		if !ok {
 			select {
 			case <-c.closed:
 				return
-			case b = <-c.ctrl:
-			case b = <-c.out:
-				if _, ok := c.queued.take(frameBlock(b)); !ok {
-					continue // cancelled: the peer got it elsewhere meanwhile
-				}
+			case <-c.box.ready:
+				continue
 			case <-ka.C:
 				b = (&wire.Message{Type: wire.KeepAlive}).Append(nil)
+			}
+		}
+		if block {
+			if _, ok := c.queued.take(frameBlock(b)); !ok {
+				continue // cancelled: the peer got it elsewhere meanwhile
 			}
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
