@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,13 +60,16 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// cacheBytes sums the piece files under dir.
+// cacheBytes is the disk the files under dir take (their allocated blocks, as du counts them:
+// the live cache's file is sparse, so only what was written takes disk).
 func cacheBytes(dir string) int64 {
 	var total int64
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".piece") {
+		if err == nil && d.Type().IsRegular() {
 			if info, err := d.Info(); err == nil {
-				total += info.Size()
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					total += st.Blocks * 512
+				}
 			}
 		}
 		return nil

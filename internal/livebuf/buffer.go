@@ -80,8 +80,15 @@ func (b *Buffer) AddHeader(h *wire.PieceHeader) bool {
 		return false // older than everything held, and no room for it
 	}
 	b.evict(int64(h.Length))
-	if err := b.store.Create(h.Number, int(h.Length)); err != nil {
-		return false
+	for {
+		err := b.store.Create(h.Number, int(h.Length))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrNoRoom) || len(b.pieces) == 0 || h.Number < b.first {
+			return false
+		}
+		b.evictOldest() // the disk store's free space is not in one span: free more of it
 	}
 	if len(b.pieces) == 0 || h.Number < b.first {
 		b.first = h.Number
@@ -169,16 +176,21 @@ func (b *Buffer) completeLocked(p *Piece) {
 // evict drops the oldest pieces until room more bytes fit within the limit.
 func (b *Buffer) evict(room int64) {
 	for b.bytes+room > b.limit && len(b.pieces) > 0 {
-		if p := b.pieces[b.first]; p != nil {
-			b.bytes -= int64(p.Header.Length)
-			delete(b.pieces, b.first)
-			b.store.Remove(b.first)
-		}
+		b.evictOldest()
+	}
+}
+
+// evictOldest drops the oldest piece; numbers up to it are refused from now on.
+func (b *Buffer) evictOldest() {
+	if p := b.pieces[b.first]; p != nil {
+		b.bytes -= int64(p.Header.Length)
+		delete(b.pieces, b.first)
+		b.store.Remove(b.first)
+	}
+	b.first++
+	b.floor = b.first
+	for len(b.pieces) > 0 && b.pieces[b.first] == nil {
 		b.first++
-		b.floor = b.first
-		for len(b.pieces) > 0 && b.pieces[b.first] == nil {
-			b.first++
-		}
 	}
 }
 

@@ -114,7 +114,7 @@ func TestReaderHonoursContext(t *testing.T) {
 // The disk store never holds more than the limit, and leaves nothing behind when closed.
 func TestDiskStoreStaysWithinLimit(t *testing.T) {
 	dir := t.TempDir() + "/live"
-	store, err := NewDiskStore(dir)
+	store, err := NewDiskStore(dir, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}

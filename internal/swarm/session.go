@@ -174,9 +174,10 @@ func (s *Session) setFile(f *transport.File, raw []byte) {
 	if s.file != nil {
 		return
 	}
+	limit := cacheLimit(s.cfg, f)
 	var store livebuf.Store
 	if s.cfg.CacheDir != "" {
-		ds, err := livebuf.NewDiskStore(filepath.Join(s.cfg.CacheDir, s.cfg.InfoHash.String()))
+		ds, err := livebuf.NewDiskStore(filepath.Join(s.cfg.CacheDir, s.cfg.InfoHash.String()), limit)
 		if err != nil {
 			s.log.Error("disk cache unusable, keeping the live cache in memory", "err", err)
 		} else {
@@ -184,7 +185,7 @@ func (s *Session) setFile(f *transport.File, raw []byte) {
 		}
 	}
 	s.file, s.raw = f, raw
-	s.buf = livebuf.New(int(f.Info.BlockLength), cacheLimit(s.cfg, f), store)
+	s.buf = livebuf.New(int(f.Info.BlockLength), limit, store)
 	close(s.ready)
 }
 
