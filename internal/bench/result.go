@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"syscall"
@@ -29,6 +30,8 @@ type SwarmResult struct {
 	ServerUpload string  `json:"server_upload"`
 	NAT          float64 `json:"nat"`
 	StallLinks   float64 `json:"stall_links"`
+	// LiveCacheType is every node's --live-cache-type.
+	LiveCacheType string `json:"live_cache_type"`
 	// NATViewers is how many of the viewers that ran were behind a NAT.
 	NATViewers int `json:"nat_viewers"`
 
@@ -136,7 +139,7 @@ func (r *run) result(end time.Time, streamBytes int64) *SwarmResult {
 		Viewers: r.cfg.Viewers, Support: r.cfg.Support, Startup: r.cfg.Startup, Bitrate: r.cfg.Bitrate,
 		Duration: r.cfg.Duration.Seconds(), Churn: r.cfg.Churn, RTT: r.cfg.RTT.Seconds(),
 		Jitter: r.cfg.Jitter.Seconds(), ViewerUpload: r.cfg.ViewerUpload.String(), ServerUpload: r.cfg.ServerUpload.String(),
-		NAT: r.cfg.NAT, StallLinks: r.cfg.StallLinks, NATViewers: r.links.natCount(),
+		NAT: r.cfg.NAT, StallLinks: r.cfg.StallLinks, LiveCacheType: cmp.Or(r.cfg.LiveCacheType, "disk"), NATViewers: r.links.natCount(),
 		StreamBytes: streamBytes, StalledPlayers: []StalledPlayer{},
 	}
 	byRole := map[string]roleTraffic{}

@@ -34,6 +34,7 @@ type SwarmConfig struct {
 	SlowPlayers               int           // players reading at half the bitrate, on the first viewers
 	ViewerPeers               int           // each viewer engine's --max-peers (0: the engine's default, 50)
 	LiveDelay                 time.Duration // each viewer engine's --live-delay (0: players not paced)
+	LiveCacheType             string        // every node's --live-cache-type: disk (the engines' default, "") or memory
 	Sample                    string        // CSV of goroutines, heap, RSS and open files every 30 s
 	HeapProfile               string        // pprof heap profile written as the viewers stop (at the peak)
 	Dir                       string        // scratch folder
@@ -73,6 +74,8 @@ func (c *SwarmConfig) validate(maxViewers int) error {
 		return fmt.Errorf("--slow-players %d: want 0 to --viewers", c.SlowPlayers)
 	case c.LiveDelay < 0 || c.LiveDelay >= engine.DefaultLiveCacheTime:
 		return fmt.Errorf("--live-delay %v: want 0 up to less than %v", c.LiveDelay, engine.DefaultLiveCacheTime)
+	case c.LiveCacheType != "" && c.LiveCacheType != "disk" && c.LiveCacheType != "memory":
+		return fmt.Errorf("--live-cache-type %q: want disk or memory", c.LiveCacheType)
 	}
 	return nil
 }
@@ -234,7 +237,7 @@ func (r *run) startSource(streamBytes *atomic.Int64) error {
 		Mode: engine.Source, Bind: "127.0.0.2", Source: "-", Stdin: pr, Name: "bench", Title: "bench",
 		Quality: "HD", Category: "sport", Bitrate: int64(r.cfg.Bitrate / 8), PublishDir: filepath.Join(dir, "publish"),
 		CacheDir: filepath.Join(dir, "source"), Trackers: r.trackers, StartupNodes: startup,
-		LiveCacheType: "memory", LiveCacheSize: 32 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ServerUpload),
+		LiveCacheType: r.cfg.LiveCacheType, LiveCacheSize: 32 << 20, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ServerUpload),
 	})
 	if err != nil {
 		return err
@@ -277,7 +280,7 @@ func (r *run) startNode(role string, addr netip.AddrPort, mode engine.Mode) (*en
 	n, err := engine.New(engine.Config{
 		Mode: mode, Bind: addr.Addr().String(), Port: int(addr.Port()), URL: r.acelive, DownloadFrom: from,
 		CacheDir:      filepath.Join(r.cfg.Dir, addr.String()),
-		LiveCacheType: "memory", LiveCacheSize: 32 << 20, MaxPeers: 200, MaxUploadSlots: 200, Logger: r.cfg.Logger,
+		LiveCacheType: r.cfg.LiveCacheType, LiveCacheSize: 32 << 20, MaxPeers: 200, MaxUploadSlots: 200, Logger: r.cfg.Logger,
 		WrapPeerConn: r.links.wrap(r.cfg.ServerUpload),
 	})
 	if err != nil {
@@ -300,7 +303,7 @@ func (r *run) startViewer() error {
 	for try := 0; try < 5; try++ { // a free port found may be taken before the engine binds it
 		n, err = engine.New(engine.Config{
 			Mode: engine.Viewer, Bind: ip, HTTPPort: freePort(""), Trackers: r.trackers, CacheDir: filepath.Join(r.cfg.Dir, ip),
-			LiveCacheType: "memory", LiveCacheSize: 16 << 20, MaxPeers: r.cfg.ViewerPeers, LiveDelay: r.cfg.LiveDelay, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
+			LiveCacheType: r.cfg.LiveCacheType, LiveCacheSize: 16 << 20, MaxPeers: r.cfg.ViewerPeers, LiveDelay: r.cfg.LiveDelay, Logger: r.cfg.Logger, WrapPeerConn: r.links.wrap(r.cfg.ViewerUpload),
 		})
 		if !errors.Is(err, syscall.EADDRINUSE) {
 			break

@@ -72,6 +72,7 @@ func TestSwarmConfigRejects(t *testing.T) {
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{NAT: 1.5}},
 		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, Network: Network{StallLinks: -1}},
 		{Viewers: MaxViewers + 1, Bitrate: 2e6, Duration: time.Minute},
+		{Viewers: 1, Bitrate: 2e6, Duration: time.Minute, LiveCacheType: "ram"},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v accepted", c)

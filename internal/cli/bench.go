@@ -47,6 +47,7 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&cfg.Hostile, "hostile", 0, "a hostile peer attacks a random node this often (e.g. 5s); 0: none")
 	fs.IntVar(&cfg.ViewerPeers, "viewer-peers", 0, "each viewer engine's --max-peers (default the engine's, 50); fewer for hundreds of viewers in one process")
 	fs.DurationVar(&cfg.LiveDelay, "live-delay", playback.DefaultLiveDelay, "each viewer engine's --live-delay (0: players not paced)")
+	fs.StringVar(&cfg.LiveCacheType, "live-cache-type", "disk", "every node's --live-cache-type: disk (the engines' default: one file a stream under the run's temporary folder) or memory")
 	fs.IntVar(&cfg.SlowPlayers, "slow-players", 0, "extra players, on the first viewers, reading at half the bitrate")
 	fs.StringVar(&cfg.Sample, "sample", "", "write goroutines, live heap, RSS and open files every 30 s to this CSV file")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
@@ -70,9 +71,9 @@ func runBenchSwarm(ctx context.Context, args []string, env Env) error {
 	defer os.RemoveAll(dir)
 	cfg.Dir, cfg.Logger = dir, log
 	fmt.Fprintf(env.Stderr, "bench swarm: %d viewers, %d support, %d startup, %d bit/s, %v, churn %.0f%%/min, rtt %v ± %v, "+
-		"viewer upload %v, server upload %v, nat %.0f%%, link stalls %v/s\n",
+		"viewer upload %v, server upload %v, nat %.0f%%, link stalls %v/s, live cache on %s\n",
 		cfg.Viewers, cfg.Support, cfg.Startup, cfg.Bitrate, cfg.Duration, cfg.Churn*100, cfg.RTT, cfg.Jitter,
-		cfg.ViewerUpload, cfg.ServerUpload, cfg.NAT*100, cfg.StallLinks)
+		cfg.ViewerUpload, cfg.ServerUpload, cfg.NAT*100, cfg.StallLinks, cfg.LiveCacheType)
 	stopCPU, err := bench.StartCPUProfile(*cpuPath)
 	if err != nil {
 		return err
