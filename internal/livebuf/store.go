@@ -9,7 +9,9 @@ import (
 	"sync"
 )
 
-// Store keeps piece bytes. Sizes are fixed when a piece is created.
+// Store keeps piece bytes. Sizes are fixed when a piece is created; Create may fail with
+// ErrNoRoom (a disk store whose free space is not in one span), and the caller frees a piece and
+// tries again.
 type Store interface {
 	Create(n uint32, size int) error
 	WriteAt(n uint32, off int, b []byte) error
@@ -102,10 +104,11 @@ func NewDiskStore(dir string, size int64) (*DiskStore, error) {
 		return nil, fmt.Errorf("live cache %s: %w", dir, err)
 	}
 	f, err := os.Create(filepath.Join(dir, "pieces"))
-	if err == nil {
-		err = f.Truncate(size) // sparse: the disk holds what was written
-	}
 	if err != nil {
+		return nil, fmt.Errorf("live cache %s: %w", dir, err)
+	}
+	if err := f.Truncate(size); err != nil { // sparse: the disk holds what was written
+		f.Close()
 		return nil, fmt.Errorf("live cache %s: %w", dir, err)
 	}
 	return &DiskStore{dir: dir, f: f, size: size, pieces: map[uint32]*span{}}, nil
