@@ -13,10 +13,10 @@ var layers = map[string]int{
 	// test support any test may use
 	"promtest": -1,
 	// leaves: formats, codecs and small tools with no aceswarm imports
-	"version": 0, "testclip": 0, "configfile": 0, "listen": 0, "netem": 0, "memnet": 0, "progress": 0,
+	"version": 0, "testclip": 0, "configfile": 0, "listen": 0, "memnet": 0, "progress": 0, "fifo": 0,
 	"dashboard": 0, "transport": 0, "wire": 0, "mpegts": 0, "tracker": 0, "ipfilter/geotest": 0,
-	// on the codecs
-	"livebuf": 1, "ipfilter": 1, "metatracker": 1, "fanout": 1, "hls": 1, "ingest": 1, "synth": 1,
+	// on the codecs and containers
+	"livebuf": 1, "ipfilter": 1, "metatracker": 1, "fanout": 1, "hls": 1, "ingest": 1, "synth": 1, "netem": 1,
 	// one stream's peers; the fake AceStream engine (for the proxy's tests and bench engine)
 	"swarm": 2, "fakeengine": 2,
 	// the edges
