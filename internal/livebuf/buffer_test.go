@@ -137,6 +137,32 @@ func TestDiskStoreStaysWithinLimit(t *testing.T) {
 	}
 }
 
+// A piece that fits the disk cache's limit but not its file's free spans (a large piece held
+// between two freed ones) makes the buffer drop one more old piece, not the new one.
+func TestDiskCacheFreesASpanForAPieceThatFitsTheLimit(t *testing.T) {
+	store, err := NewDiskStore(t.TempDir()+"/live", 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(1000, 10_000, store)
+	defer b.Close()
+	for n, size := range []int{2000, 5000, 2000, 2500} { // the last fits only once piece 1 goes too
+		h, d := piece(uint32(n), n == 0, size)
+		if err := b.AddComplete(h, d); err != nil {
+			t.Fatalf("piece %d (%d bytes): %v", n, size, err)
+		}
+	}
+	if b.Get(1) != nil || b.Get(0) != nil {
+		t.Fatal("the pieces in the way are still held")
+	}
+	for n, size := range map[uint32]int{2: 2000, 3: 2500} {
+		_, want := piece(n, false, size)
+		if got, err := b.Data(n); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("piece %d read back wrong: %v", n, err)
+		}
+	}
+}
+
 func dirSize(t *testing.T, dir string) int64 {
 	t.Helper()
 	entries, err := os.ReadDir(dir)

@@ -130,13 +130,14 @@ func (d *DiskStore) Create(n uint32, size int) error {
 }
 
 // place finds the first offset, from head on and wrapping once, where size bytes overlap no
-// piece held or still in use; d.mu is held.
+// piece held or still in use; d.mu is held. Each turn moves past a span in the way, so the search
+// ends at the file's end or, wrapped, back at head.
 func (d *DiskStore) place(size int64) (int64, bool) {
 	if size > d.size {
 		return 0, false
 	}
 	off, wrapped := d.head, false
-	for range 2*(len(d.pieces)+len(d.gone)) + 3 { // each turn passes a span, each span at most twice
+	for {
 		if off+size > d.size || wrapped && off >= d.head {
 			if wrapped {
 				return 0, false
@@ -149,7 +150,6 @@ func (d *DiskStore) place(size int64) (int64, bool) {
 		}
 		off = end
 	}
-	return 0, false
 }
 
 // clash tells whether [from, to) overlaps a span in use, and where the last such span ends (no

@@ -82,13 +82,10 @@ func (c *conn) send(m *wire.Message) bool { return c.queue(m, false) }
 
 // queue is send, for a block forwarded unasked (to a tree child) when fwd is set.
 func (c *conn) queue(m *wire.Message, fwd bool) bool {
-	block, limit := m.Type == wire.Piece, ctrlQueue
+	block := m.Type == wire.Piece
 	k := blockKey{m.Number, m.Block}
-	if block {
-		limit = sendQueue
-		if !c.queued.add(k, len(m.Data), fwd) {
-			return false
-		}
+	if block && !c.queued.add(k, len(m.Data), fwd) {
+		return false
 	}
 	if c.once.Load() { // closed
 		if block {
@@ -96,7 +93,7 @@ func (c *conn) queue(m *wire.Message, fwd bool) bool {
 		}
 		return false
 	}
-	if c.box.push(m.Append(nil), block, limit) {
+	if c.box.push(m.Append(nil), block) {
 		return true
 	}
 	if block {

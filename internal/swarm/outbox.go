@@ -18,12 +18,13 @@ type outbox struct {
 
 func newOutbox() *outbox { return &outbox{ready: make(chan struct{}, 1)} }
 
-// push queues frame b (a block when block is set) unless limit frames of its kind wait already.
-func (o *outbox) push(b []byte, block bool, limit int) bool {
+// push queues frame b (a block when block is set) unless its queue is full: ctrlQueue control
+// messages or sendQueue blocks wait already.
+func (o *outbox) push(b []byte, block bool) bool {
 	o.mu.Lock()
-	q := &o.ctrl
+	q, limit := &o.ctrl, ctrlQueue
 	if block {
-		q = &o.block
+		q, limit = &o.block, sendQueue
 	}
 	ok := q.Len() < limit
 	if ok {

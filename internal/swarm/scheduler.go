@@ -305,7 +305,8 @@ func (st *loopState) late(n uint32, s int) bool {
 	if s >= 0 && st.depth(s) != wire.NoDepth {
 		limit = fedLateAge // the tree brings it, later the deeper this node is
 	}
-	return st.age(n) > limit
+	a, _ := st.age(n) // a piece whose header is unknown is not late by its age
+	return a > limit
 }
 
 // old tells whether piece n was made more than lateAge ago, by the source's clock, or, its
@@ -313,20 +314,19 @@ func (st *loopState) late(n uint32, s int) bool {
 // latter a header no relay could give (the source made the piece before its tree to the relays
 // formed) was never asked of the source, and every player skipped the piece.
 func (st *loopState) old(n uint32) bool {
-	_, buf := st.s.File()
-	if h := buf.Header(n); h != nil {
-		return st.clock.age(h, time.Now()) > lateAge
+	if a, known := st.age(n); known {
+		return a > lateAge
 	}
 	return time.Since(st.seenAt(n)) > lateAge
 }
 
-// age is how long ago piece n was made, by the source's clock; 0 if its header is unknown.
-func (st *loopState) age(n uint32) time.Duration {
+// age is how long ago piece n was made, by the source's clock, and whether its header is known.
+func (st *loopState) age(n uint32) (time.Duration, bool) {
 	_, buf := st.s.File()
 	if h := buf.Header(n); h != nil {
-		return st.clock.age(h, time.Now())
+		return st.clock.age(h, time.Now()), true
 	}
-	return 0
+	return 0, false
 }
 
 // seenAt is when this node first heard of piece n.
