@@ -124,13 +124,13 @@ func (o *orchestrator) labels(extra map[string]string) map[string]string {
 }
 
 // started is POST /events/stream_started; it returns the orchestrator's id of the stream.
-func (o *orchestrator) started(ctx context.Context, e *engine, key string, up *upstream) (string, error) {
+func (o *orchestrator) started(ctx context.Context, e *engine, container, key string, up *upstream) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, orchTimeout)
 	defer cancel()
 	kind, id, _ := cutKey(key)
 	port, _ := strconv.Atoi(e.base.Port())
 	body := map[string]any{
-		"container_id": e.containerID,
+		"container_id": container,
 		"engine":       map[string]any{"host": e.base.Hostname(), "port": port},
 		"stream":       map[string]any{"key_type": kind, "key": id},
 		"session": map[string]any{"playback_session_id": up.sessionID, "stat_url": up.statURL,
@@ -145,11 +145,11 @@ func (o *orchestrator) started(ctx context.Context, e *engine, key string, up *u
 }
 
 // ended is POST /events/stream_ended.
-func (o *orchestrator) ended(ctx context.Context, e *engine, streamID, reason string) error {
+func (o *orchestrator) ended(ctx context.Context, container, streamID, reason string) error {
 	ctx, cancel := context.WithTimeout(ctx, orchTimeout)
 	defer cancel()
 	_, err := o.do(ctx, http.MethodPost, "/events/stream_ended",
-		map[string]any{"container_id": e.containerID, "stream_id": streamID, "reason": reason}, nil)
+		map[string]any{"container_id": container, "stream_id": streamID, "reason": reason}, nil)
 	return err
 }
 

@@ -357,6 +357,14 @@ func (p *pool) orchestratorUp() bool {
 	return p.orchUp
 }
 
+// containerOf is the orchestrator's container id of e ("" when it has none), read under the
+// pool's lock: the orchestrator's refresh rewrites it while sessions are announced.
+func (p *pool) containerOf(e *engine) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return e.containerID
+}
+
 func (p *pool) byContainer(id string) *engine {
 	p.mu.Lock()
 	defer p.mu.Unlock()

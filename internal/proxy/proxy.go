@@ -142,7 +142,7 @@ func (p *Proxy) announce(ctx context.Context, key string, up *upstream) {
 	}
 	up.orchID = make(chan string, 1)
 	p.wg.Go(func() {
-		id, err := p.pool.orch.started(ctx, up.eng, key, up)
+		id, err := p.pool.orch.started(ctx, up.eng, p.pool.containerOf(up.eng), key, up)
 		if err != nil {
 			p.cfg.Logger.Warn("orchestrator stream_started failed", "err", err)
 		}
@@ -162,7 +162,7 @@ func (p *Proxy) stopSession(up *upstream, wait bool, reason string) {
 			return
 		}
 		if id := <-up.orchID; id != "" {
-			if err := p.pool.orch.ended(context.Background(), up.eng, id, reason); err != nil {
+			if err := p.pool.orch.ended(context.Background(), p.pool.containerOf(up.eng), id, reason); err != nil {
 				p.cfg.Logger.Warn("orchestrator stream_ended failed", "err", err)
 			}
 		}
