@@ -30,6 +30,13 @@ func (q *blockQueue) add(k blockKey, size int, fwd bool) bool {
 	return true
 }
 
+// len is how many blocks wait.
+func (q *blockQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.keys)
+}
+
 // take removes block k and reports whether it was there: the writer writes a frame only if so
 // (else it was cancelled), and a frame that failed to queue gives its place back.
 func (q *blockQueue) take(k blockKey) (queuedBlock, bool) {

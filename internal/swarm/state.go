@@ -29,6 +29,7 @@ type loopState struct {
 	wg  *sync.WaitGroup
 
 	peers       map[[20]byte]*peer
+	upQueue     float64 // blocks waiting in the connections, averaged over ticks (spare.go)
 	byConn      map[*conn]*peer
 	book        *addrBook     // addresses to dial (addrbook.go)
 	dialPace    *rate.Limiter // how fast to connect to them (dial.go)
@@ -215,6 +216,7 @@ func (st *loopState) tick() {
 		p.flow.timedOut(now)
 	}
 	st.reaskLate(now)
+	st.sampleUplink()
 	for n := range st.seen {
 		if st.started && n+lookahead < st.next {
 			delete(st.seen, n)

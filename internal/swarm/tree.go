@@ -35,7 +35,7 @@ var noDepths = [wire.Substreams]uint8{wire.NoDepth, wire.NoDepth, wire.NoDepth, 
 // treeSlots is how many (child, substream) pairs this node forwards to: Config.TreeSlots, or by
 // role: the source one child per substream (a relay, while one is connected), relays two viewers
 // per substream besides any relay, a viewer one stream's worth (a substream each, or several of
-// one). Five substreams' worth (1.25 times the bitrate) filled a home upload of 1.5 times: each
+// one; and a spare one while its uplink keeps up, see slots). Five substreams' worth (1.25 times the bitrate) filled a home upload of 1.5 times: each
 // hop queued a piece's share for every child, the trees came late and the blocks were asked of the
 // relays too (docs/benchmarks.md, Viewers forwarding one stream's worth).
 func (st *loopState) treeSlots() int {
@@ -84,7 +84,7 @@ func (st *loopState) mayTake(p *peer, s int) bool {
 		}
 		return isRelay(p.role) || !st.hasRelay(false)
 	case wire.RoleViewer:
-		return st.taken() < st.treeSlots()
+		return st.taken() < st.slots()
 	}
 	return isRelay(p.role) || viewers < perStream
 }
@@ -131,7 +131,7 @@ func (st *loopState) free() uint8 {
 	n := 0
 	switch st.s.cfg.Role {
 	case wire.RoleViewer:
-		n = st.treeSlots() - st.taken()
+		n = st.slots() - st.taken()
 	case wire.RoleSource:
 		if st.hasRelay(false) {
 			return 0
