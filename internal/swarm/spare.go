@@ -19,7 +19,7 @@ const (
 )
 
 // slots is how many (child, substream) pairs this node takes now: treeSlots, and a viewer's spare
-// one while its uplink keeps up.
+// one while its uplink keeps up (none when Config.TreeSlots sets the number).
 func (st *loopState) slots() int {
 	n := st.treeSlots()
 	if st.s.cfg.Role == wire.RoleViewer && st.s.cfg.TreeSlots == 0 && st.upQueue <= spareRoom {
@@ -44,14 +44,17 @@ func (st *loopState) sampleUplink() {
 	}
 }
 
-// shedChild stops forwarding one substream to one child, who is told at once and finds another
-// parent.
+// shedChild stops forwarding one substream to the child that forwards least (the most free
+// slots it told of), who is told at once and finds another parent: a leaf loses the least.
 func (st *loopState) shedChild() {
+	var leaf *peer
 	for _, p := range st.peers {
-		if p.treeTaken != 0 {
-			p.treeTaken &^= 1 << bits.TrailingZeros16(p.treeTaken)
-			st.tellTree(p, st.treeInfo(p), false)
-			return
+		if p.treeTaken != 0 && (leaf == nil || p.free > leaf.free) {
+			leaf = p
 		}
+	}
+	if leaf != nil {
+		leaf.treeTaken &^= 1 << bits.TrailingZeros16(leaf.treeTaken)
+		st.tellTree(leaf, st.treeInfo(leaf), false)
 	}
 }

@@ -1,21 +1,26 @@
 package swarm
 
 import (
+	"net"
 	"testing"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
 
-func testConn() *conn {
-	return &conn{box: newOutbox(), closed: make(chan struct{}), n: &counters{}, queued: blockQueue{keys: map[blockKey]queuedBlock{}}}
-}
-
-// A viewer takes a spare (child, substream) pair while its uplink keeps up and sheds it, telling
-// the child, once blocks pile up in its connections; it never sheds below its treeSlots.
+// A viewer takes a spare (child, substream) pair while its uplink keeps up and, once blocks pile
+// up in its connections, sheds the pair of the child that forwards least, telling it; it never
+// sheds below its treeSlots.
 func TestAViewerShedsItsSparePairWhenItsUplinkFallsBehind(t *testing.T) {
 	st := &loopState{s: &Session{cfg: Config{Role: wire.RoleViewer}}, peers: map[[20]byte]*peer{}}
+	child := func(id byte, mask uint16, free uint8) *peer {
+		local, remote := net.Pipe() // nothing reads: what is sent waits in the connection
+		t.Cleanup(func() { local.Close(); remote.Close() })
+		p := &peer{c: newConn(local, [20]byte{id}, &counters{}), treeTaken: mask, free: free}
+		st.peers[[20]byte{id}] = p
+		return p
+	}
 	for i := range wire.Substreams {
-		st.peers[[20]byte{byte(i + 1)}] = &peer{c: testConn(), treeTaken: 1 << i}
+		child(byte(i+1), 1<<i, 0)
 	}
 	for range 3 * queueDecay {
 		st.sampleUplink()
@@ -23,11 +28,12 @@ func TestAViewerShedsItsSparePairWhenItsUplinkFallsBehind(t *testing.T) {
 	if got, want := st.slots(), st.treeSlots()+1; got != want {
 		t.Fatalf("an idle uplink: %d slots, want %d", got, want)
 	}
-	spare := &peer{c: testConn(), treeTaken: 1 << 1}
-	st.peers[[20]byte{9}] = spare
+	leaf := child(9, 1<<1, 4) // the spare pair, to a child with room of its own: a leaf
 	busy := st.peers[[20]byte{1}].c
 	for b := range uint16(20) { // blocks waiting for a slow uplink
-		busy.queued.add(blockKey{1, b}, 16<<10, true)
+		if !busy.send(&wire.Message{Type: wire.Piece, Number: 1, Block: b, Data: make([]byte, 100)}) {
+			t.Fatalf("block %d not queued", b)
+		}
 	}
 	for range 3 * queueDecay {
 		st.sampleUplink()
@@ -38,16 +44,12 @@ func TestAViewerShedsItsSparePairWhenItsUplinkFallsBehind(t *testing.T) {
 	if got := st.slots(); got != st.treeSlots() {
 		t.Fatalf("a busy uplink: %d slots, want %d", got, st.treeSlots())
 	}
-	told := 0
-	for _, p := range st.peers {
-		if p.treeSent != nil {
-			told++
-			if _, _, ok := p.c.box.pop(); !ok {
-				t.Fatal("the shed child was not sent a TREE")
-			}
+	for id, p := range st.peers {
+		if told := p.treeSent != nil; told != (p == leaf) {
+			t.Fatalf("child %d told %v; want only the leaf told", id[0], told)
 		}
 	}
-	if told != 1 {
-		t.Fatalf("%d children told, want the one shed", told)
+	if leaf.treeTaken != 0 || leaf.treeSent.mask != 0 {
+		t.Fatalf("the leaf keeps substreams %b (told %b)", leaf.treeTaken, leaf.treeSent.mask)
 	}
 }

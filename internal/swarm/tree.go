@@ -35,9 +35,10 @@ var noDepths = [wire.Substreams]uint8{wire.NoDepth, wire.NoDepth, wire.NoDepth, 
 // treeSlots is how many (child, substream) pairs this node forwards to: Config.TreeSlots, or by
 // role: the source one child per substream (a relay, while one is connected), relays two viewers
 // per substream besides any relay, a viewer one stream's worth (a substream each, or several of
-// one; and a spare one while its uplink keeps up, see slots). Five substreams' worth (1.25 times the bitrate) filled a home upload of 1.5 times: each
-// hop queued a piece's share for every child, the trees came late and the blocks were asked of the
-// relays too (docs/benchmarks.md, Viewers forwarding one stream's worth).
+// one; and a spare one while its uplink keeps up, see slots). Five substreams' worth (1.25 times
+// the bitrate) filled a home upload of 1.5 times: each hop queued a piece's share for every child,
+// the trees came late and the blocks were asked of the relays too (docs/benchmarks.md, Viewers
+// forwarding one stream's worth).
 func (st *loopState) treeSlots() int {
 	if st.s.cfg.TreeSlots > 0 {
 		return st.s.cfg.TreeSlots
