@@ -271,7 +271,7 @@ func (st *loopState) onPiece(p *peer, m *wire.Message) {
 	if done {
 		st.s.metrics.complete.Add(1)
 		h := buf.Get(m.Number).Header
-		st.broadcast(&wire.Message{Type: wire.Have, Number: m.Number, Keyframe: h.HasKeyframe()})
+		st.announce(m.Number, h.HasKeyframe())
 	}
 }
 

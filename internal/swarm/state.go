@@ -20,6 +20,10 @@ const (
 	pexEvery       = 30 * time.Second
 	startupRevisit = 2 * time.Minute
 	idleRevisit    = time.Minute
+	// windowEvery is how often, at most, peers are told where this node's window starts now:
+	// what it dropped matters only to a peer that asks for so old a piece, and one that does is
+	// answered with REJECT.
+	windowEvery = 4 * time.Second
 )
 
 // loopState is everything the Run goroutine owns.
@@ -200,6 +204,21 @@ func (st *loopState) closeAll() {
 	}
 }
 
+// announce sends HAVE for piece n to the peers that did not announce n to us, who may want it from
+// us, and to the children this node forwards to. HAVEs were two messages in five of a 50-viewer
+// run; this drops a quarter of them. A child is told all the same: a parent that announces pieces
+// it does not forward is how the child learns it holds them back (pushLate); told nothing, the
+// children kept such parents and asked the relays for their blocks (server stress 42% in two runs
+// of three, against 20-23%).
+func (st *loopState) announce(n uint32, key bool) {
+	m := &wire.Message{Type: wire.Have, Number: n, Keyframe: key}
+	for _, p := range st.peers {
+		if p.hello && (p.treeTaken != 0 || !p.haves[n]) {
+			p.c.send(m)
+		}
+	}
+}
+
 func (st *loopState) broadcast(m *wire.Message) {
 	for _, p := range st.peers {
 		if p.hello {
@@ -235,7 +254,7 @@ func (st *loopState) tick() {
 			st.strike(r.p, now)
 		}
 	}
-	if _, buf := st.s.File(); buf != nil && now.Sub(st.lastWindow) > time.Second {
+	if _, buf := st.s.File(); buf != nil && now.Sub(st.lastWindow) > windowEvery {
 		if w := buf.Window(); w.First != st.sentFirst {
 			st.sentFirst, st.lastWindow = w.First, now
 			st.broadcast(&wire.Message{Type: wire.Window, Window: w})
@@ -291,6 +310,6 @@ func (st *loopState) publish(h *wire.PieceHeader, data []byte) error {
 			st.forwardBlock(h.Number, i, b, nil)
 		}
 	}
-	st.broadcast(&wire.Message{Type: wire.Have, Number: h.Number, Keyframe: h.HasKeyframe()})
+	st.announce(h.Number, h.HasKeyframe())
 	return nil
 }
