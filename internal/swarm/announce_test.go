@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
 )
@@ -34,7 +35,7 @@ func queuedTypes(t *testing.T, p *peer) []wire.Type {
 func pipePeer(t *testing.T, st *loopState, id byte) *peer {
 	local, remote := net.Pipe()
 	t.Cleanup(func() { local.Close(); remote.Close() })
-	p := &peer{c: newConn(local, [20]byte{id}, &counters{}), hello: true, haves: map[uint32]bool{}, depths: noDepths}
+	p := &peer{c: newConn(local, [20]byte{id}, &counters{}), hello: true, haves: map[uint32]bool{}}
 	st.peers[[20]byte{id}] = p
 	return p
 }
@@ -57,5 +58,35 @@ func TestHaveGoesOnlyToPeersWithoutThePiece(t *testing.T) {
 	}
 	if got := queuedTypes(t, silent); len(got) != 0 {
 		t.Fatalf("a peer before HELLO was sent %v, want nothing", got)
+	}
+}
+
+// A node tells its peers where its window starts at most every 4 s, however fast the
+// start moves: here the source makes a piece every 50 ms and keeps 256 KiB of them.
+func TestWindowStartIsToldAtTheWindowPace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: make unit skips it")
+	}
+	_, f, src, _ := liveViewerCache(t, 30*time.Second, "127.0.1.200", "127.0.1.201", 256<<10)
+	a := attack(t, "127.0.1.202", src.addr, f.InfoHash())
+	a.send(&wire.Message{Type: wire.Hello, Role: wire.RoleViewer, Port: 9, Window: wire.WindowInfo{Empty: true, NoKeyframe: true}})
+	const watch = 9 * time.Second
+	a.nc.SetReadDeadline(time.Now().Add(watch))
+	var firsts []uint32
+	for {
+		frame, err := wire.ReadFrame(a.nc, nil)
+		if err != nil {
+			break // the deadline
+		}
+		if m, err := wire.Decode(frame); err == nil && m.Type == wire.Window {
+			firsts = append(firsts, m.Window.First)
+		}
+	}
+	most := int(watch/(4*time.Second)) + 1 // docs/protocol.md, not windowEvery: a test of the constant
+	if len(firsts) == 0 || len(firsts) > most {
+		t.Fatalf("%d WINDOWs in %v (starts %v), want 1 to %d", len(firsts), watch, firsts, most)
+	}
+	if !slices.IsSorted(firsts) {
+		t.Fatalf("window starts %v go back", firsts)
 	}
 }

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"net"
 	"testing"
 
 	"github.com/aceswarm/aceswarm/internal/wire"
@@ -13,10 +12,8 @@ import (
 func TestAViewerShedsItsSparePairWhenItsUplinkFallsBehind(t *testing.T) {
 	st := &loopState{s: &Session{cfg: Config{Role: wire.RoleViewer}}, peers: map[[20]byte]*peer{}}
 	child := func(id byte, mask uint16, free uint8) *peer {
-		local, remote := net.Pipe() // nothing reads: what is sent waits in the connection
-		t.Cleanup(func() { local.Close(); remote.Close() })
-		p := &peer{c: newConn(local, [20]byte{id}, &counters{}), treeTaken: mask, free: free}
-		st.peers[[20]byte{id}] = p
+		p := pipePeer(t, st, id) // nothing reads: what is sent waits in the connection
+		p.treeTaken, p.free = mask, free
 		return p
 	}
 	for i := range wire.Substreams {

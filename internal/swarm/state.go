@@ -209,7 +209,7 @@ func (st *loopState) closeAll() {
 // run; this drops a quarter of them. A child is told all the same: a parent that announces pieces
 // it does not forward is how the child learns it holds them back (pushLate); told nothing, the
 // children kept such parents and asked the relays for their blocks (server stress 42% in two runs
-// of three, against 20-23%).
+// of four, against 20-23%).
 func (st *loopState) announce(n uint32, key bool) {
 	m := &wire.Message{Type: wire.Have, Number: n, Keyframe: key}
 	for _, p := range st.peers {
